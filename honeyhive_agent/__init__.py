@@ -1,0 +1,51 @@
+"""honeyhive-agent: zero-code OpenTelemetry tracing for LLM applications.
+
+Run an unchanged app as ``honeyhive-run python app.py``; optionally add your
+own steps with :func:`trace`, :func:`trace_class`, :func:`enrich_span` and
+:func:`enrich_session`. Importing this package is cheap: the public names are
+loaded on first use, so the bootstrap adds almost nothing to start-up.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "trace": "honeyhive_agent.decorators",
+    "trace_class": "honeyhive_agent.decorators",
+    "enrich_span": "honeyhive_agent.decorators",
+    "enrich_session": "honeyhive_agent.decorators",
+    "HoneyHiveTracer": "honeyhive_agent.tracer",
+    "get_tracer": "honeyhive_agent.tracer",
+    "init": "honeyhive_agent.tracer",
+    "flush": "honeyhive_agent.tracer",
+    "shutdown": "honeyhive_agent.tracer",
+    "load_config": "honeyhive_agent.config.loader",
+    "ConfigurationError": "honeyhive_agent.errors",
+    "HoneyHiveError": "honeyhive_agent.errors",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+if TYPE_CHECKING:
+    from honeyhive_agent.config.loader import load_config
+    from honeyhive_agent.decorators import enrich_session, enrich_span, trace, trace_class
+    from honeyhive_agent.errors import ConfigurationError, HoneyHiveError
+    from honeyhive_agent.tracer import HoneyHiveTracer, flush, get_tracer, init, shutdown
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'honeyhive_agent' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
