@@ -112,7 +112,8 @@ class TracerConfig:
     exporters: tuple[str, ...] = ()
     """Empty means the default: ``honeyhive`` with an API key, else ``local``."""
     otlp: OtlpConfig = field(default_factory=OtlpConfig)
-    otlp_protocol_honeyhive: OtlpProtocol = "http/protobuf"
+    honeyhive_protocol: OtlpProtocol = "http/protobuf"
+    """Encoding for the honeyhive exporter: protobuf by default, JSON selectable."""
     batch: BatchConfig = field(default_factory=BatchConfig)
     shutdown_timeout_ms: int = 5000
     redact: tuple[str, ...] = ()
