@@ -33,7 +33,7 @@ class Serializer:
     Strings longer than ``max_length`` are cut and marked.
     """
 
-    __slots__ = ("capture_content", "max_length", "_redact")
+    __slots__ = ("_redact", "capture_content", "max_length")
 
     def __init__(
         self,

@@ -7,9 +7,10 @@ Secrets (``api_key``, header values) are kept out of every ``repr``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, Mapping
+from typing import Literal
 
 DEFAULT_SERVER_URL = "https://api.honeyhive.ai"
 DEFAULT_SOURCE = "dev"
