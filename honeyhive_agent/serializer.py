@@ -65,7 +65,12 @@ class Serializer:
             return value
         if isinstance(value, str):
             return self.text(value)
-        return self.text(to_json(value))
+        if isinstance(value, Mapping | list | tuple | set | frozenset):
+            return self.text(to_json(value))
+        plain = to_plain(value)
+        if plain is not value:
+            return self.text(to_json(plain))
+        return self.text(_display(value))
 
     def flatten(self, prefix: str, value: Any, *, content: bool = False) -> Attributes:
         """Flatten ``value`` under ``prefix`` into a new attribute dict."""
@@ -135,6 +140,15 @@ def to_json(value: Any) -> str:
             return str(value)
         except Exception:  # noqa: BLE001
             return f"<{type(value).__name__}>"
+
+
+def _display(value: Any) -> str:
+    if isinstance(value, bytes | bytearray):
+        return f"<{len(value)} bytes>"
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001 - a hostile __str__
+        return f"<{type(value).__name__}>"
 
 
 def _json_default(value: Any) -> Any:
