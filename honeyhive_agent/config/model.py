@@ -40,7 +40,7 @@ class OtlpConfig:
     """Base URL; ``/v1/traces`` is appended (like OTEL_EXPORTER_OTLP_ENDPOINT)."""
     traces_endpoint: str | None = None
     """Full URL used as given (like OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)."""
-    headers: Mapping[str, str] = field(default=_EMPTY, repr=False)
+    headers: Mapping[str, str] = field(default_factory=lambda: _EMPTY, repr=False)
     protocol: OtlpProtocol = "http/protobuf"
     timeout_ms: int = 10_000
 
@@ -121,7 +121,7 @@ class TracerConfig:
     max_attribute_length: int = 16_384
     local: LocalConfig = field(default_factory=LocalConfig)
     service_name: str | None = None
-    resource_attributes: Mapping[str, str] = field(default=_EMPTY)
+    resource_attributes: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
 
     @property
     def effective_exporters(self) -> tuple[str, ...]:
@@ -148,7 +148,9 @@ class AgentConfig:
     tracers: Mapping[str, TracerConfig] = field(
         default_factory=lambda: MappingProxyType({DEFAULT_TRACER: TracerConfig()})
     )
-    instrumentors: Mapping[str, InstrumentorConfig] = field(default=MappingProxyType({}))
+    instrumentors: Mapping[str, InstrumentorConfig] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
     disabled: bool = False
     log_level: str = "WARNING"
     source_file: str | None = None
