@@ -30,6 +30,7 @@ ENRICH_FIELDS = {
 
 # Session stamping (every span of a tracer).
 SESSION_ID = "honeyhive.session_id"
+SESSION_NAME = "honeyhive.session_name"
 PROJECT = "honeyhive.project"
 SOURCE = "honeyhive.source"
 TRACELOOP_PREFIX = "traceloop.association.properties."

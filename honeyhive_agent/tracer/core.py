@@ -1,0 +1,316 @@
+"""HoneyHiveTracer: one independent OpenTelemetry pipeline with its session."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import trace as otel_trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+
+from honeyhive_agent._log import logger
+from honeyhive_agent.api_client import HoneyHiveClient
+from honeyhive_agent.config.model import TracerConfig
+from honeyhive_agent.semconv import CONTENT_FIELDS
+from honeyhive_agent.serializer import Serializer, to_json
+from honeyhive_agent.tracer.processor import SessionStampingProcessor
+from honeyhive_agent.tracer.session import Sessions, default_session_name
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
+
+__all__ = ["HoneyHiveTracer"]
+
+# REST calls are tiny; a backend slower than this is treated as down.
+_API_TIMEOUT_S = 3.0
+
+
+class HoneyHiveTracer:
+    """An independent tracer: its own provider, processors, exporters and session.
+
+    ``config`` is a :class:`~honeyhive_agent.config.TracerConfig`; without it
+    the default tracer of :func:`~honeyhive_agent.load_config` is used
+    (``honeyhive.yaml``, ``HH_*`` variables). Keyword ``overrides``
+    (``api_key=``, ``project=``, ``session_name=``, ``exporters=`` ...) take
+    precedence over both. ``span_processors`` are added after the exporters'
+    processors (tests pass an in-memory exporter here).
+
+    The tracer never touches the global tracer provider; register
+    :attr:`provider` yourself if you want that. Creating one is cheap and
+    makes no network call: the HoneyHive session is started off the app's
+    threads, right before the first export.
+
+    Usage::
+
+        tracer = HoneyHiveTracer(api_key="...", project="my-project")
+        with tracer.get_otel_tracer().start_as_current_span("step"):
+            ...
+        tracer.enrich_session(metadata={"user": "u-1"})
+    """
+
+    def __init__(
+        self,
+        config: TracerConfig | None = None,
+        *,
+        span_processors: Sequence[SpanProcessor] | None = None,
+        **overrides: Any,
+    ) -> None:
+        cfg = _resolve_config(config, overrides)
+        self.config: TracerConfig = cfg
+        self.name: str = cfg.name
+        self.serializer = Serializer(
+            capture_content=cfg.capture_content,
+            redact=cfg.redact,
+            max_length=cfg.max_attribute_length,
+        )
+        self.session_name: str = cfg.session.name or default_session_name()
+        self._client: HoneyHiveClient | None = None
+        if cfg.api_key and "honeyhive" in cfg.effective_exporters:
+            self._client = HoneyHiveClient(cfg.server_url, cfg.api_key, _API_TIMEOUT_S)
+        self._sessions = Sessions(cfg, self.session_name, self._client)
+
+        attributes: dict[str, Any] = dict(cfg.resource_attributes)
+        attributes["service.name"] = (
+            cfg.service_name or attributes.get("service.name") or self.session_name
+        )
+        # shutdown_on_exit=False: the SDK's own atexit hook would shut down
+        # without a time bound; the registry's hook does it within
+        # shutdown_timeout_ms instead.
+        self.provider = TracerProvider(
+            resource=Resource.create(attributes), shutdown_on_exit=False
+        )
+        self.provider.add_span_processor(SessionStampingProcessor(self._sessions))
+        for processor in _build_span_processors(cfg, self._on_first_export):
+            self.provider.add_span_processor(processor)
+        for processor in span_processors or ():
+            self.provider.add_span_processor(processor)
+
+        self._otel_tracers: dict[tuple[str, str | None], Tracer] = {}
+        self._lock = threading.Lock()
+        self._is_shutdown = False
+        self._warned_no_api = False
+
+        from honeyhive_agent.tracer import registry
+
+        registry._adopt(self)
+
+    def __repr__(self) -> str:
+        return f"HoneyHiveTracer(name={self.name!r}, session_id={self.session_id!r})"
+
+    # -- sessions ---------------------------------------------------------------
+
+    @property
+    def session_id(self) -> str:
+        """The process session's id (``session.per: process``)."""
+        return self._sessions.process_id
+
+    def current_session_id(self) -> str:
+        """The session of the current span: its trace's with ``session.per: trace``."""
+        if self._sessions.per_trace:
+            ctx = otel_trace.get_current_span().get_span_context()
+            if ctx.is_valid:
+                found = self._sessions.session_for_trace(ctx.trace_id)
+                if found is not None:
+                    return found
+        return self._sessions.process_id
+
+    def enrich_session(
+        self,
+        *,
+        session_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        feedback: Mapping[str, Any] | None = None,
+        metrics: Mapping[str, Any] | None = None,
+        outputs: Any = None,
+        inputs: Any = None,
+        config: Mapping[str, Any] | None = None,
+        user_properties: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Add fields to the session in HoneyHive (``PUT /events``), in the background.
+
+        ``session_id`` defaults to the current session. Only the given fields
+        are sent; ``inputs``/``outputs`` are dropped with ``capture_content``
+        off and every string goes through the tracer's redaction. Without an
+        API key and the ``honeyhive`` exporter this does nothing (the local
+        store and OTLP exporters have no session record to update). Never
+        raises.
+        """
+        try:
+            self._enrich_session(
+                session_id,
+                {
+                    "metadata": metadata,
+                    "feedback": feedback,
+                    "metrics": metrics,
+                    "outputs": outputs,
+                    "inputs": inputs,
+                    "config": config,
+                    "user_properties": user_properties,
+                },
+            )
+        except Exception as exc:  # noqa: BLE001 - never raise into the app
+            logger.debug("enrich_session failed: %r", exc)
+
+    def _enrich_session(self, session_id: str | None, fields: dict[str, Any]) -> None:
+        client = self._client
+        if client is None or self._is_shutdown:
+            if not self._warned_no_api:
+                self._warned_no_api = True
+                logger.debug(
+                    "enrich_session ignored: tracer %r has no HoneyHive API key and exporter",
+                    self.name,
+                )
+            return
+        body: dict[str, Any] = {}
+        for key, value in fields.items():
+            if value is None or (key in CONTENT_FIELDS and not self.config.capture_content):
+                continue
+            # Snapshot now, on the caller's thread: the app may mutate its
+            # objects before the worker sends them.
+            body[key] = self._redacted(json.loads(to_json(value)))
+        if not body:
+            return
+        target = session_id or self.current_session_id()
+        process_session = target == self._sessions.process_id
+        sessions = self._sessions
+
+        def send() -> None:
+            if process_session:
+                sessions.ensure_process_started()
+            client.update_event(sessions.api_id(target), **body)
+
+        client.submit(send)
+
+    def _redacted(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.serializer.text(value)
+        if isinstance(value, dict):
+            return {k: self._redacted(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._redacted(v) for v in value]
+        return value
+
+    def _on_first_export(self) -> None:
+        # Runs on the exporter's worker thread, before its first request, so
+        # the session exists before its spans arrive.
+        try:
+            self._sessions.ensure_process_started()
+        except Exception as exc:  # noqa: BLE001 - never disturb the export
+            logger.debug("session start failed: %r", exc)
+
+    # -- OpenTelemetry ----------------------------------------------------------
+
+    def get_otel_tracer(
+        self, scope: str = "honeyhive_agent", version: str | None = None
+    ) -> Tracer:
+        """An OpenTelemetry tracer of this tracer's provider (cached per scope)."""
+        key = (scope, version)
+        found = self._otel_tracers.get(key)
+        if found is None:
+            found = self.provider.get_tracer(scope, version)
+            self._otel_tracers[key] = found
+        return found
+
+    def force_flush(self, timeout_millis: int | None = None) -> bool:
+        """Export pending spans and send pending session updates; False on timeout.
+
+        ``timeout_millis`` defaults to the tracer's ``shutdown_timeout_ms``.
+        """
+        deadline = _deadline(timeout_millis, self.config.shutdown_timeout_ms)
+        try:
+            ok = self.provider.force_flush(_remaining_ms(deadline))
+        except Exception as exc:  # noqa: BLE001 - an exporter bug must not reach the app
+            logger.debug("force_flush failed: %r", exc)
+            ok = False
+        if self._client is not None:
+            ok = self._client.flush(_remaining_ms(deadline) / 1000) and ok
+        return ok
+
+    def shutdown(self, timeout_millis: int | None = None) -> None:
+        """Flush, then stop exporting; idempotent and bounded by ``timeout_millis``.
+
+        ``timeout_millis`` defaults to the tracer's ``shutdown_timeout_ms``.
+        Whatever cannot be delivered in time is dropped: exit never waits
+        for a dead or slow backend longer than that.
+        """
+        with self._lock:
+            if self._is_shutdown:
+                return
+            self._is_shutdown = True
+        deadline = _deadline(timeout_millis, self.config.shutdown_timeout_ms)
+        self.force_flush(_remaining_ms(deadline))
+        # The processors' shutdown has no timeout parameter; run it aside and
+        # stop waiting at the deadline (the thread is a daemon).
+        _run_bounded(self.provider.shutdown, _remaining_ms(deadline) / 1000, "tracer-shutdown")
+        if self._client is not None:
+            self._client.close(_remaining_ms(deadline) / 1000)
+
+    @property
+    def is_shutdown(self) -> bool:
+        return self._is_shutdown
+
+
+def _resolve_config(config: TracerConfig | None, overrides: dict[str, Any]) -> TracerConfig:
+    try:
+        from honeyhive_agent.config.loader import load_config, tracer_config
+    except ModuleNotFoundError as exc:  # TEMPORARY: until config.loader lands
+        if exc.name != "honeyhive_agent.config.loader":
+            raise
+        import dataclasses
+
+        from honeyhive_agent.config.model import SessionConfig
+
+        base = config or TracerConfig()
+        name = overrides.pop("session_name", None)
+        if name is not None:
+            overrides["session"] = SessionConfig(name=name, per=base.session.per)
+        if isinstance(overrides.get("exporters"), list | str):
+            value = overrides["exporters"]
+            overrides["exporters"] = (value,) if isinstance(value, str) else tuple(value)
+        return dataclasses.replace(base, **overrides)
+    if config is None:
+        config = load_config().default_tracer
+    if not overrides:
+        return config
+    return tracer_config(config, **overrides)
+
+
+def _build_span_processors(
+    config: TracerConfig, on_first_export: Callable[[], None]
+) -> list[SpanProcessor]:
+    try:
+        from honeyhive_agent.exporters import build_span_processors
+    except ImportError:  # TEMPORARY: until exporters land
+        return []
+    return list(build_span_processors(config, on_first_export=on_first_export))
+
+
+def _deadline(timeout_millis: int | None, default_ms: int) -> float:
+    ms = default_ms if timeout_millis is None else timeout_millis
+    return time.monotonic() + max(ms, 0) / 1000
+
+
+def _remaining_ms(deadline: float) -> int:
+    return max(int((deadline - time.monotonic()) * 1000), 0)
+
+
+def _run_bounded(fn: Callable[[], object], timeout_s: float, name: str) -> bool:
+    """Run ``fn`` on a daemon thread; True if it finished within ``timeout_s``."""
+
+    def target() -> None:
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - shutdown is best effort
+            logger.debug("%s failed: %r", name, exc)
+
+    thread = threading.Thread(target=target, name=f"honeyhive-{name}", daemon=True)
+    thread.start()
+    thread.join(max(timeout_s, 0.0))
+    if thread.is_alive():
+        logger.debug("%s did not finish in time; abandoning it", name)
+        return False
+    return True

@@ -1,0 +1,255 @@
+"""The process-wide map of tracer names to :class:`HoneyHiveTracer` instances.
+
+Instrumentors and decorators route spans by tracer name (``tracer="research"``)
+through this registry. It also owns the exit flush: an ``atexit`` hook,
+registered when the first tracer is created, shuts every tracer down within
+``shutdown_timeout_ms`` in total, so exit never hangs on a dead backend.
+
+A tracer registers itself under its name when it is created, unless that
+name is taken; :func:`register` and :func:`init` replace.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import time
+import weakref
+from typing import TYPE_CHECKING
+
+from honeyhive_agent._log import configure, logger
+
+if TYPE_CHECKING:
+    from honeyhive_agent.config.model import AgentConfig
+    from honeyhive_agent.tracer.core import HoneyHiveTracer
+
+__all__ = [
+    "all_tracers",
+    "get",
+    "get_or_create",
+    "init",
+    "register",
+    "reset",
+    "shutdown_all",
+]
+
+DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000
+
+_lock = threading.RLock()
+_named: dict[str, HoneyHiveTracer] = {}
+# Every tracer created in this process, so the exit flush reaches unnamed
+# ones too; weak, so short-lived tracers can be collected.
+_created: weakref.WeakSet[HoneyHiveTracer] = weakref.WeakSet()
+_config: AgentConfig | None = None
+_unusable = False  # the agent is disabled or its configuration is invalid
+_exit_timeout_ms = 0
+_atexit_registered = False
+
+
+def get(name: str = "default") -> HoneyHiveTracer | None:
+    """The tracer registered under ``name``, or None."""
+    return _named.get(name)
+
+
+def register(tracer: HoneyHiveTracer) -> None:
+    """Register ``tracer`` under its name, replacing any previous one."""
+    with _lock:
+        _named[tracer.name] = tracer
+        _track(tracer)
+
+
+def all_tracers() -> list[HoneyHiveTracer]:
+    """Every live tracer: the registered ones first, then unnamed ones."""
+    with _lock:
+        named = list(_named.values())
+        return named + [t for t in list(_created) if t not in named]
+
+
+def get_or_create(name: str = "default") -> HoneyHiveTracer | None:
+    """The tracer ``name``, built from :func:`load_config` on first use.
+
+    An unknown name falls back to the default tracer. Returns None when the
+    agent is disabled (``HH_DISABLED``, ``disabled: true``) or its
+    configuration is invalid; the latter is reported once, as a warning
+    naming the problem. Never raises.
+    """
+    found = _named.get(name)
+    if found is not None:
+        return found
+    try:
+        return _get_or_create(name)
+    except Exception as exc:  # noqa: BLE001 - zero-code paths never raise into the app
+        _give_up("honeyhive-agent could not create tracer %r; tracing is off: %s", name, exc)
+        return None
+
+
+def _get_or_create(name: str) -> HoneyHiveTracer | None:
+    global _config
+    with _lock:
+        found = _named.get(name)
+        if found is not None or _unusable:
+            return found
+        if _config is None:
+            from honeyhive_agent.config.loader import load_config
+            from honeyhive_agent.errors import ConfigurationError
+
+            try:
+                config = load_config()
+            except ConfigurationError as exc:
+                _give_up("invalid honeyhive-agent configuration; tracing is off: %s", exc)
+                return None
+            configure(config.log_level)
+            _config = config
+        config = _config
+        if config.disabled:
+            _give_up_quietly()
+            return None
+        tracer_config = config.tracers.get(name)
+        if tracer_config is None:
+            name = config.default_tracer.name
+            found = _named.get(name)
+            if found is not None:
+                return found
+            tracer_config = config.default_tracer
+        _raise_exit_timeout(config.shutdown_timeout_ms)
+        from honeyhive_agent.tracer.core import HoneyHiveTracer
+
+        tracer = HoneyHiveTracer(tracer_config)
+        _named[name] = tracer
+        return tracer
+
+
+def init(config: AgentConfig) -> dict[str, HoneyHiveTracer]:
+    """Build and register every tracer of ``config``; return them by name.
+
+    Tracers already registered under those names are replaced (they keep
+    working for whoever holds them, and are still flushed at exit).
+    """
+    global _config, _unusable
+    from honeyhive_agent.tracer.core import HoneyHiveTracer
+
+    configure(config.log_level)
+    with _lock:
+        _config = config
+        _unusable = False
+        _raise_exit_timeout(config.shutdown_timeout_ms)
+        built = {name: HoneyHiveTracer(tc) for name, tc in config.tracers.items()}
+        for name, tracer in built.items():
+            _named[name] = tracer
+        return built
+
+
+def shutdown_all(timeout_ms: int | None = None) -> bool:
+    """Flush and shut down every tracer within ``timeout_ms`` in total.
+
+    The tracers shut down concurrently, each with the whole budget, so one
+    slow backend does not eat the others' time. Returns False when some
+    tracer did not finish in time. Never raises.
+    """
+    if timeout_ms is None:
+        timeout_ms = _exit_timeout_ms or DEFAULT_SHUTDOWN_TIMEOUT_MS
+    deadline = time.monotonic() + max(timeout_ms, 0) / 1000
+    threads = []
+    for tracer in all_tracers():
+        thread = threading.Thread(
+            target=_shutdown_one,
+            args=(tracer, timeout_ms),
+            name="honeyhive-shutdown",
+            daemon=True,
+        )
+        thread.start()
+        threads.append(thread)
+    done = True
+    for thread in threads:
+        thread.join(max(deadline - time.monotonic(), 0.0))
+        done = done and not thread.is_alive()
+    if not done:
+        logger.debug("honeyhive-agent: shutdown did not finish within %d ms", timeout_ms)
+    return done
+
+
+def flush_all(timeout_ms: int | None = None) -> bool:
+    """Force-flush every tracer concurrently within ``timeout_ms`` in total."""
+    if timeout_ms is None:
+        timeout_ms = _exit_timeout_ms or DEFAULT_SHUTDOWN_TIMEOUT_MS
+    deadline = time.monotonic() + max(timeout_ms, 0) / 1000
+    results: list[bool] = []
+    threads = []
+    for tracer in all_tracers():
+
+        def flush(tracer: HoneyHiveTracer = tracer) -> None:
+            results.append(tracer.force_flush(timeout_ms))
+
+        thread = threading.Thread(target=flush, name="honeyhive-flush", daemon=True)
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join(max(deadline - time.monotonic(), 0.0))
+    return len(results) == len(threads) and all(results)
+
+
+def reset(timeout_ms: int = 2000) -> None:
+    """Shut down and forget every tracer and the loaded configuration (for tests)."""
+    global _config, _unusable, _exit_timeout_ms
+    shutdown_all(timeout_ms)
+    with _lock:
+        _named.clear()
+        _created.clear()
+        _config = None
+        _unusable = False
+        _exit_timeout_ms = 0
+
+
+def _adopt(tracer: HoneyHiveTracer) -> None:
+    """Called by every new tracer: take its name if free, flush it at exit."""
+    with _lock:
+        _named.setdefault(tracer.name, tracer)
+        _track(tracer)
+
+
+def _forget(tracer: HoneyHiveTracer) -> None:
+    """Unregister ``tracer`` (an inert stand-in that must not receive routed spans)."""
+    with _lock:
+        if _named.get(tracer.name) is tracer:
+            del _named[tracer.name]
+        _created.discard(tracer)
+
+
+def _track(tracer: HoneyHiveTracer) -> None:
+    global _atexit_registered
+    _created.add(tracer)
+    _raise_exit_timeout(tracer.config.shutdown_timeout_ms)
+    if not _atexit_registered:
+        _atexit_registered = True
+        atexit.register(_at_exit)
+
+
+def _raise_exit_timeout(timeout_ms: int) -> None:
+    global _exit_timeout_ms
+    _exit_timeout_ms = max(_exit_timeout_ms, timeout_ms)
+
+
+def _at_exit() -> None:
+    try:
+        shutdown_all(_exit_timeout_ms or DEFAULT_SHUTDOWN_TIMEOUT_MS)
+    except Exception as exc:  # noqa: BLE001 - nothing may disturb interpreter exit
+        logger.debug("exit flush failed: %r", exc)
+
+
+def _shutdown_one(tracer: HoneyHiveTracer, timeout_ms: int) -> None:
+    try:
+        tracer.shutdown(timeout_ms)
+    except Exception as exc:  # noqa: BLE001 - one broken tracer must not stop the rest
+        logger.debug("shutdown of tracer %r failed: %r", tracer.name, exc)
+
+
+def _give_up(message: str, *args: object) -> None:
+    global _unusable
+    _unusable = True
+    configure()
+    logger.warning(message, *args)
+
+
+def _give_up_quietly() -> None:
+    global _unusable
+    _unusable = True

@@ -1,0 +1,235 @@
+"""HoneyHive sessions: ids, names and their start on the backend.
+
+A session groups spans in HoneyHive. Its id is generated here (uuid4), so
+spans can be stamped at once; the backend learns about it through
+``POST /session/start`` made off the app's threads: by the exporter right
+before its first export, or by the API client's worker. With
+``session.per: process`` there is one session per process (or the parent's,
+joined through ``HH_SESSION_ID``); with ``session.per: trace`` every local
+root span opens its own.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from honeyhive_agent import semconv
+from honeyhive_agent._log import logger
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import Span
+
+    from honeyhive_agent.api_client import HoneyHiveClient
+    from honeyhive_agent.config.model import TracerConfig
+
+__all__ = ["Sessions", "default_session_name", "new_session_id"]
+
+# Bounds the trace -> session map of ``session.per: trace``: enough for any
+# realistic number of concurrent traces, small enough to ignore.
+MAX_TRACKED_TRACES = 8192
+
+# Entry points that run the app on the agent's behalf; never a session name.
+_AGENT_MODULES = ("honeyhive_agent", "opentelemetry.instrumentation", "runpy")
+_AGENT_SCRIPTS = ("honeyhive-run", "honeyhive-agent", "opentelemetry-instrument")
+
+# Options of the `python` command that take a value (`-W default`, `-X dev`).
+_PYTHON_OPTS_WITH_VALUE = "WX"
+
+Attributes = dict[str, str]
+
+
+def new_session_id() -> str:
+    """A fresh client-side session id."""
+    return str(uuid.uuid4())
+
+
+def default_session_name(
+    argv: Sequence[str] | None = None,
+    orig_argv: Sequence[str] | None = None,
+    main_module: str | None = None,
+) -> str:
+    """The name of what this process runs: ``app.py``, ``myapp.server``, ``mytool``.
+
+    Works both in the app and early in the interpreter's start-up (from
+    ``sitecustomize``, before ``sys.argv`` and ``__main__`` are final):
+    ``__main__.__spec__`` is used when set, then the interpreter's original
+    command line (``python -m pkg.mod``), then ``sys.argv[0]``. The agent's
+    own launcher and bootstrap modules are never returned. The arguments
+    exist for tests; by default they come from :mod:`sys`.
+    """
+    if main_module is None:
+        spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+        main_module = getattr(spec, "name", None)
+    if main_module and not _is_agent_module(main_module):
+        return main_module.removesuffix(".__main__")
+    if orig_argv is None:
+        orig_argv = getattr(sys, "orig_argv", None) or ()
+    from_command = _from_python_command(orig_argv[1:])
+    if from_command is not None:
+        return from_command
+    if argv is None:
+        argv = sys.argv
+    script = argv[0] if argv else ""
+    if script == "-c":
+        return "python -c"
+    base = os.path.basename(script)
+    if base in ("", "-", "-m") or base in _AGENT_SCRIPTS:
+        return "python"
+    return base
+
+
+def _is_agent_module(name: str) -> bool:
+    return any(name == m or name.startswith(m + ".") for m in _AGENT_MODULES)
+
+
+def _from_python_command(args: Sequence[str]) -> str | None:
+    """The module of ``python [opts] -m MOD``, or ``python -c``; None otherwise."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "-" or not arg.startswith("-") or arg == "--":
+            return None
+        if arg.startswith("--"):
+            i += 1
+            continue
+        # A group of short options: `-u`, `-um mod`, `-Wignore`, `-X dev`.
+        for j, flag in enumerate(arg[1:], start=1):
+            rest = arg[j + 1 :]
+            if flag == "c":
+                return "python -c"
+            if flag == "m":
+                module = rest or (args[i + 1] if i + 1 < len(args) else "")
+                if not module or _is_agent_module(module):
+                    return None
+                return module.removesuffix(".__main__")
+            if flag in _PYTHON_OPTS_WITH_VALUE:
+                if not rest:
+                    i += 1
+                break
+        i += 1
+    return None
+
+
+class Sessions:
+    """The sessions of one tracer and the span attributes that name them.
+
+    :meth:`attributes_for` is the hot path (called for every span start);
+    everything that talks to the backend runs on background threads.
+    """
+
+    def __init__(
+        self,
+        config: TracerConfig,
+        session_name: str,
+        client: HoneyHiveClient | None,
+    ) -> None:
+        self.config = config
+        self.session_name = session_name
+        self.per_trace = config.session.per == "trace"
+        self.joined = config.session.id is not None
+        self.process_id: str = config.session.id or new_session_id()
+        self._client = client
+        self._process_attrs = self._attributes(self.process_id, session_name)
+        self._process_lock = threading.Lock()
+        self._process_started = self.joined  # a parent process started the joined session
+        # trace_id -> (session id, stamped attributes), oldest first.
+        self._traces: OrderedDict[int, tuple[str, Attributes]] = OrderedDict()
+        self._traces_lock = threading.Lock()
+        # client session id -> the id the backend answered, when they differ.
+        self._api_ids: OrderedDict[str, str] = OrderedDict()
+
+    # -- stamping ---------------------------------------------------------------
+
+    def attributes_for(self, span: Span) -> Attributes:
+        """The session attributes to stamp on ``span`` (opening a session if due)."""
+        if not self.per_trace:
+            return self._process_attrs
+        trace_id = span.context.trace_id if span.context is not None else 0
+        parent = span.parent
+        local_root = parent is None or parent.is_remote
+        with self._traces_lock:
+            if not local_root:
+                entry = self._traces.get(trace_id)
+                if entry is not None:
+                    return entry[1]
+            # A local root, or a child whose root this tracer never saw (it
+            # belongs to another tracer, or was evicted): a new session.
+            name = self.config.session.name or span.name
+            session_id = new_session_id()
+            attrs = self._attributes(session_id, name)
+            self._traces[trace_id] = (session_id, attrs)
+            self._traces.move_to_end(trace_id)
+            while len(self._traces) > MAX_TRACKED_TRACES:
+                self._traces.popitem(last=False)
+        client = self._client
+        if client is not None:
+            client.submit(lambda: self._start(session_id, name))
+        return attrs
+
+    def session_for_trace(self, trace_id: int) -> str | None:
+        """The session id opened for ``trace_id`` (``session.per: trace``)."""
+        with self._traces_lock:
+            entry = self._traces.get(trace_id)
+        return entry[0] if entry is not None else None
+
+    def _attributes(self, session_id: str, name: str) -> Attributes:
+        cfg = self.config
+        attrs: Attributes = {
+            semconv.SESSION_ID: session_id,
+            semconv.SESSION_NAME: name,
+            semconv.SOURCE: cfg.source,
+            semconv.TRACELOOP_PREFIX + "session_id": session_id,
+            semconv.TRACELOOP_PREFIX + "source": cfg.source,
+            semconv.GEN_AI_CONVERSATION_ID: session_id,
+            semconv.OTEL_SESSION_ID: session_id,
+        }
+        if cfg.project:
+            attrs[semconv.PROJECT] = cfg.project
+            attrs[semconv.TRACELOOP_PREFIX + "project"] = cfg.project
+        return attrs
+
+    # -- backend ----------------------------------------------------------------
+
+    def ensure_process_started(self) -> None:
+        """Start the process session once (blocking: call off the app's threads).
+
+        A second caller waits for the first one's request, so that what it
+        sends next (an event update) uses the id the backend answered.
+        """
+        if self._process_started or self.per_trace or self._client is None:
+            return
+        with self._process_lock:
+            if self._process_started:
+                return
+            self._process_started = True
+            self._start(self.process_id, self.session_name)
+
+    def api_id(self, session_id: str) -> str:
+        """The id to use for ``session_id`` in REST calls (the backend's answer)."""
+        with self._traces_lock:
+            return self._api_ids.get(session_id, session_id)
+
+    def _start(self, session_id: str, name: str) -> None:
+        client = self._client
+        if client is None:
+            return
+        adopted = client.start_session(
+            session_id=session_id,
+            session_name=name,
+            source=self.config.source,
+            project=self.config.project,
+        )
+        if adopted is None:
+            logger.debug("spans keep session id %s", session_id)
+            return
+        if adopted != session_id:
+            with self._traces_lock:
+                self._api_ids[session_id] = adopted
+                while len(self._api_ids) > MAX_TRACKED_TRACES:
+                    self._api_ids.popitem(last=False)
