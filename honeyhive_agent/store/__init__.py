@@ -1,0 +1,30 @@
+"""The local SQLite span store and its ``sessions`` / ``show`` views.
+
+``sqlite3`` is imported only when a store is used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from honeyhive_agent.store.db import AmbiguousSessionError, LocalStore
+    from honeyhive_agent.store.records import SessionSummary, StoredSpan
+
+__all__ = ["AmbiguousSessionError", "LocalStore", "SessionSummary", "StoredSpan"]
+
+_LAZY = {
+    "LocalStore": "honeyhive_agent.store.db",
+    "AmbiguousSessionError": "honeyhive_agent.store.db",
+    "SessionSummary": "honeyhive_agent.store.records",
+    "StoredSpan": "honeyhive_agent.store.records",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
