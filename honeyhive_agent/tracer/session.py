@@ -116,6 +116,18 @@ def _from_python_command(args: Sequence[str]) -> str | None:
     return None
 
 
+def _owns(session_id: str) -> bool:
+    """Whether this process generated ``session_id`` for its children to join.
+
+    The bootstrap (:mod:`honeyhive_agent._bootstrap`) puts a fresh id in
+    ``HH_SESSION_ID`` with its own pid in ``HH_SESSION_ROOT_PID``: that
+    process starts the session, every descendant joins it.
+    """
+    return os.environ.get("HH_SESSION_ID") == session_id and os.environ.get(
+        "HH_SESSION_ROOT_PID"
+    ) == str(os.getpid())
+
+
 class Sessions:
     """The sessions of one tracer and the span attributes that name them.
 
@@ -132,7 +144,7 @@ class Sessions:
         self.config = config
         self.session_name = session_name
         self.per_trace = config.session.per == "trace"
-        self.joined = config.session.id is not None
+        self.joined = config.session.id is not None and not _owns(config.session.id)
         self.process_id: str = config.session.id or new_session_id()
         self._client = client
         self._process_attrs = self._attributes(self.process_id, session_name)
