@@ -1,0 +1,373 @@
+"""Span helpers shared by the library instrumentors.
+
+One LLM call is one :class:`CallSpan`: a CLIENT span named
+``"{operation} {model}"`` started with every request attribute in one dict,
+ended exactly once with the response attributes (:meth:`CallSpan.finish`) or
+the error (:meth:`CallSpan.fail`). The attribute builders here write both
+families of the contract (``gen_ai.*`` and ``honeyhive_*``) so each library
+module only maps its SDK objects onto them:
+
+* :func:`base_attributes` - operation, provider, model, event type and name;
+* :class:`ParamMap` - request keyword arguments to ``gen_ai.request.*`` and
+  ``honeyhive_config.*``, computed once per patched method;
+* :func:`add_usage` - token counts to ``gen_ai.usage.*`` and
+  ``honeyhive_metadata.*``;
+* :func:`add_messages` - the GenAI message arrays (JSON) and the flattened
+  ``honeyhive_inputs.chat_history.N.*`` / ``honeyhive_outputs.*``;
+* ``text_part`` / ``tool_call_part`` / ``tool_response_part`` / ``media_part``
+  build message parts in the current GenAI semantic-convention shape.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from opentelemetry import trace as otel_trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from honeyhive_agent import semconv as sc
+from honeyhive_agent._log import logger
+from honeyhive_agent.serializer import Attributes, AttributeValue, Serializer
+
+__all__ = [
+    "CallSpan",
+    "ParamMap",
+    "Message",
+    "add_messages",
+    "add_usage",
+    "base_attributes",
+    "error_attributes",
+    "media_part",
+    "text_part",
+    "tool_call_part",
+    "tool_response_part",
+]
+
+Message = dict[str, Any]
+"""A GenAI semconv message: ``{"role", "parts": [...], "finish_reason"?}``."""
+
+INCOMPLETE = f"{sc.METADATA}.incomplete"
+"""Set (True) when a stream ended before the API finished it."""
+STREAM_END = f"{sc.METADATA}.stream_end"
+"""How an incomplete stream ended: ``closed``, ``garbage_collected``, ``error``."""
+TIME_TO_FIRST_TOKEN = f"{sc.METRICS}.time_to_first_token_ms"
+
+
+class CallSpan:
+    """The span of one LLM call; ends exactly once, never raises."""
+
+    __slots__ = ("ended", "serializer", "span", "start_ns")
+
+    def __init__(
+        self,
+        tracer: otel_trace.Tracer,
+        name: str,
+        attributes: Attributes,
+        serializer: Serializer,
+    ) -> None:
+        self.serializer = serializer
+        self.start_ns = time.perf_counter_ns()
+        self.span = tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+        self.ended = False
+
+    def finish(self, attributes: Mapping[str, AttributeValue] | None = None) -> None:
+        """Add ``attributes`` and end the span (once; later calls are no-ops)."""
+        if self.ended:
+            return
+        self.ended = True
+        try:
+            if attributes:
+                self.span.set_attributes(attributes)
+            self.span.end()
+        except Exception as exc:  # noqa: BLE001 - a processor must not break the app
+            logger.debug("ending span failed: %r", exc)
+
+    def fail(
+        self, exc: BaseException, attributes: Mapping[str, AttributeValue] | None = None
+    ) -> None:
+        """Record ``exc`` (status ERROR, ``error.type``, HTTP status) and end the span."""
+        if self.ended:
+            return
+        try:
+            attrs = dict(attributes) if attributes else {}
+            attrs.update(error_attributes(exc, self.serializer))
+            self.span.set_status(Status(StatusCode.ERROR, _describe(exc)))
+            self.span.record_exception(exc, escaped=True)
+        except Exception as err:  # noqa: BLE001
+            logger.debug("recording an error failed: %r", err)
+            attrs = {}
+        self.finish(attrs)
+
+    def elapsed_ms(self, now_ns: int | None = None) -> float:
+        """Milliseconds since the call started."""
+        now = time.perf_counter_ns() if now_ns is None else now_ns
+        return round((now - self.start_ns) / 1e6, 3)
+
+
+def error_attributes(exc: BaseException, serializer: Serializer) -> Attributes:
+    """``error.type`` (the exception class), HTTP status and ``honeyhive_error``."""
+    attrs: Attributes = {
+        sc.ERROR_TYPE: type(exc).__name__,
+        sc.ERROR: serializer.text(_describe(exc)),
+    }
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int) and not isinstance(status, bool):
+        attrs[sc.HTTP_RESPONSE_STATUS_CODE] = status
+    return attrs
+
+
+def _describe(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except Exception:  # noqa: BLE001
+        text = ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def base_attributes(
+    *, operation: str, provider: str, event_name: str, model: Any, system: str | None = None
+) -> Attributes:
+    """The attributes every LLM span starts with."""
+    attrs: Attributes = {
+        sc.GEN_AI_OPERATION_NAME: operation,
+        sc.GEN_AI_PROVIDER_NAME: provider,
+        sc.GEN_AI_SYSTEM: system or provider,
+        sc.EVENT_TYPE: "model",
+        sc.EVENT_NAME: event_name,
+        f"{sc.CONFIG}.provider": provider,
+    }
+    if isinstance(model, str) and model:
+        attrs[sc.GEN_AI_REQUEST_MODEL] = model
+        attrs[f"{sc.CONFIG}.model"] = model
+    return attrs
+
+
+def span_name(operation: str, model: Any) -> str:
+    """``"{operation} {model}"`` (just the operation when the model is unknown)."""
+    return f"{operation} {model}" if isinstance(model, str) and model else operation
+
+
+class ParamMap:
+    """Request keyword arguments -> ``gen_ai.request.*`` + ``honeyhive_config.*``.
+
+    Built once per patched method from ``(kwarg, gen_ai attribute or None)``
+    pairs. ``skip`` holds the SDK's "not given" sentinel types (``NotGiven``,
+    ``Omit``), which the SDK helpers pass for every unset argument.
+    """
+
+    __slots__ = ("pairs", "skip")
+
+    def __init__(
+        self, pairs: Sequence[tuple[str, str | None]], skip: tuple[type, ...] = ()
+    ) -> None:
+        self.pairs = tuple(pairs)
+        self.skip = skip
+
+    def given(self, value: Any) -> bool:
+        """False for ``None`` and the SDK's not-given sentinels."""
+        return value is not None and not isinstance(value, self.skip)
+
+    def add(self, out: Attributes, kwargs: Mapping[str, Any], serializer: Serializer) -> None:
+        """Write every given parameter into ``out``."""
+        skip = self.skip
+        for name, gen_ai in self.pairs:
+            value = kwargs.get(name)
+            if value is None or isinstance(value, skip):
+                continue
+            if gen_ai is not None:
+                if gen_ai == sc.GEN_AI_REQUEST_STOP_SEQUENCES:
+                    stops = [value] if isinstance(value, str) else value
+                    if isinstance(stops, list | tuple) and all(isinstance(s, str) for s in stops):
+                        out[gen_ai] = tuple(stops)  # type: ignore[assignment]
+                elif isinstance(value, bool | int | float | str):
+                    out[gen_ai] = value
+            serializer.flatten_into(out, f"{sc.CONFIG}.{name}", value)
+
+
+def add_usage(
+    out: Attributes,
+    *,
+    input_tokens: Any = None,
+    output_tokens: Any = None,
+    total_tokens: Any = None,
+    cache_read: Any = None,
+    cache_creation: Any = None,
+    reasoning: Any = None,
+) -> None:
+    """Token counts; unknown counts stay absent (never 0)."""
+    if _is_count(input_tokens):
+        out[sc.GEN_AI_USAGE_INPUT_TOKENS] = input_tokens
+        out[f"{sc.METADATA}.prompt_tokens"] = input_tokens
+    if _is_count(output_tokens):
+        out[sc.GEN_AI_USAGE_OUTPUT_TOKENS] = output_tokens
+        out[f"{sc.METADATA}.completion_tokens"] = output_tokens
+    if not _is_count(total_tokens) and _is_count(input_tokens) and _is_count(output_tokens):
+        total_tokens = input_tokens + output_tokens
+    if _is_count(total_tokens):
+        out[f"{sc.METADATA}.total_tokens"] = total_tokens
+    if _is_count(cache_read):
+        out[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cache_read
+        out[f"{sc.METADATA}.cache_read_input_tokens"] = cache_read
+    if _is_count(cache_creation):
+        out[sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = cache_creation
+        out[f"{sc.METADATA}.cache_creation_input_tokens"] = cache_creation
+    if _is_count(reasoning):
+        out[sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = reasoning
+        out[f"{sc.METADATA}.reasoning_tokens"] = reasoning
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def add_response_meta(
+    out: Attributes, *, response_id: Any = None, response_model: Any = None
+) -> None:
+    """``gen_ai.response.{id,model}`` and their ``honeyhive_metadata`` twins."""
+    if isinstance(response_id, str) and response_id:
+        out[sc.GEN_AI_RESPONSE_ID] = response_id
+        out[f"{sc.METADATA}.response_id"] = response_id
+    if isinstance(response_model, str) and response_model:
+        out[sc.GEN_AI_RESPONSE_MODEL] = response_model
+        out[f"{sc.METADATA}.response_model"] = response_model
+
+
+# ----------------------------------------------------------------------------- messages
+def text_part(content: str) -> dict[str, Any]:
+    return {"type": "text", "content": content}
+
+
+def tool_call_part(call_id: Any, name: Any, arguments: Any) -> dict[str, Any]:
+    part: dict[str, Any] = {"type": "tool_call", "name": name}
+    if call_id is not None:
+        part["id"] = call_id
+    if arguments is not None:
+        part["arguments"] = _maybe_json(arguments)
+    return part
+
+
+def tool_response_part(call_id: Any, response: Any) -> dict[str, Any]:
+    part: dict[str, Any] = {"type": "tool_call_response", "response": response}
+    if call_id is not None:
+        part["id"] = call_id
+    return part
+
+
+def media_part(
+    modality: str, uri: str | None = None, mime_type: str | None = None
+) -> dict[str, Any]:
+    """An image/audio/file input: its http(s) URI if it has one, else a placeholder.
+
+    Inline data (base64, ``data:`` URLs) is never recorded.
+    """
+    if uri and uri.startswith(("http://", "https://")):
+        return {"type": "uri", "modality": modality, "uri": uri}
+    part: dict[str, Any] = {"type": "blob", "modality": modality, "content": f"[{modality}]"}
+    if mime_type:
+        part["mime_type"] = mime_type
+    return part
+
+
+def _maybe_json(arguments: Any) -> Any:
+    """Tool arguments as an object when they are a JSON object string."""
+    if isinstance(arguments, str) and arguments.startswith("{"):
+        try:
+            import json
+
+            return json.loads(arguments)
+        except ValueError:
+            return arguments
+    return arguments
+
+
+def part_text(part: Mapping[str, Any]) -> str | None:
+    """How a part reads in the flattened HoneyHive ``content`` string."""
+    kind = part.get("type")
+    if kind == "text":
+        content = part.get("content")
+        return content if isinstance(content, str) else None
+    if kind in ("uri", "blob"):
+        return f"[{part.get('modality', 'file')}]"
+    return None
+
+
+def add_messages(
+    out: Attributes,
+    serializer: Serializer,
+    *,
+    inputs: Sequence[Message] | None = None,
+    outputs: Sequence[Message] | None = None,
+    system: Sequence[dict[str, Any]] | None = None,
+) -> None:
+    """GenAI message JSON plus the flattened HoneyHive inputs/outputs.
+
+    ``system`` holds the system-instruction parts; for HoneyHive they are
+    ``chat_history`` entries with role ``system`` (unless ``inputs`` already
+    carries them as system messages, as Chat Completions does).
+    """
+    if not serializer.capture_content:
+        return
+    if system:
+        value = serializer.json(list(system))
+        if value is not None:
+            out[sc.GEN_AI_SYSTEM_INSTRUCTIONS] = value
+    if inputs is not None:
+        value = serializer.json(list(inputs))
+        if value is not None:
+            out[sc.GEN_AI_INPUT_MESSAGES] = value
+        history: list[Message] = list(inputs)
+        if system and not any(m.get("role") in ("system", "developer") for m in inputs):
+            history.insert(0, {"role": "system", "parts": list(system)})
+        for i, message in enumerate(history):
+            _flatten_message(out, serializer, f"{sc.INPUTS}.chat_history.{i}", message)
+    if outputs:
+        value = serializer.json(list(outputs))
+        if value is not None:
+            out[sc.GEN_AI_OUTPUT_MESSAGES] = value
+        _flatten_message(out, serializer, sc.OUTPUTS, outputs[0])
+        if len(outputs) > 1:
+            for i, message in enumerate(outputs):
+                _flatten_message(out, serializer, f"{sc.OUTPUTS}.choices.{i}", message)
+
+
+def _flatten_message(
+    out: Attributes, serializer: Serializer, prefix: str, message: Message
+) -> None:
+    out[f"{prefix}.role"] = str(message.get("role", ""))
+    texts: list[str] = []
+    calls = 0
+    for part in message.get("parts", ()):
+        kind = part.get("type")
+        if kind == "tool_call":
+            base = f"{prefix}.tool_calls.{calls}"
+            calls += 1
+            if part.get("id") is not None:
+                out[f"{base}.id"] = serializer.scalar(part["id"])
+            out[f"{base}.name"] = serializer.scalar(part.get("name"))
+            arguments = part.get("arguments")
+            if arguments is not None:
+                out[f"{base}.arguments"] = serializer.scalar(
+                    arguments if isinstance(arguments, str) else _compact_json(arguments)
+                )
+        elif kind == "tool_call_response":
+            if part.get("id") is not None:
+                out[f"{prefix}.tool_call_id"] = serializer.scalar(part["id"])
+            response = part.get("response")
+            texts.append(response if isinstance(response, str) else _compact_json(response))
+        else:
+            text = part_text(part)
+            if text is not None:
+                texts.append(text)
+    if texts:
+        out[f"{prefix}.content"] = serializer.text("\n".join(texts))
+    finish = message.get("finish_reason")
+    if finish is not None:
+        out[f"{prefix}.finish_reason"] = str(finish)
+
+
+def _compact_json(value: Any) -> str:
+    from honeyhive_agent.serializer import to_json
+
+    return to_json(value)
