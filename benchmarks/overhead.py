@@ -1,0 +1,290 @@
+"""Per-call and per-chunk overhead of LLM instrumentation, ours next to the peers'.
+
+Each mode (bare, honeyhive, openllmetry, openinference, official) runs in its own
+long-lived worker process (``_overhead_worker.py``) with real ``openai`` and
+``anthropic`` clients over an in-process mock transport, content capture on and
+a batch OTLP exporter posting to a loopback sink.  The driver runs blocks of
+calls round by round; within a round every mode runs the same workload once,
+in shuffled order, and only one worker is busy at a time.  The added cost of a
+mode is its per-call time minus bare's in the same round (a paired
+difference); the table shows the median over rounds.
+
+Per-chunk cost comes from two stream workloads that differ only in their
+number of chunks: ``(added(long) - added(short)) / (LONG - SHORT)``.
+
+Usage::
+
+    python benchmarks/overhead.py [--rounds 20] [--modes bare,honeyhive,openllmetry,...]
+
+Target (the "Overhead" issue): our added time per call and per chunk is at most
+half of the best peer's, in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _overhead_worker import LONG_CHUNKS, SHORT_CHUNKS
+from _util import iqr, median, otlp_sink, table
+from peers import PEERS, PROJECT_PYTHON
+
+WORKER = Path(__file__).resolve().parent / "_overhead_worker.py"
+TARGET_RATIO = 0.5
+# Calls per timed block: enough for a block to take a few tens of milliseconds.
+BLOCK = {
+    "openai.call": 30,
+    "openai.stream.short": 30,
+    "openai.stream.long": 6,
+    "anthropic.call": 30,
+    "anthropic.stream.short": 30,
+    "anthropic.stream.long": 6,
+}
+OURS = "honeyhive"
+
+
+@dataclass
+class Worker:
+    """A running mode process and the per-call seconds it measured, per workload."""
+
+    mode: str
+    proc: subprocess.Popen[str]
+    log: Path
+    versions: dict[str, str] = field(default_factory=dict)
+    samples: dict[str, list[float]] = field(default_factory=dict)
+    dead: str = ""
+
+    def _readline(self) -> str:
+        assert self.proc.stdout is not None
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                return ""
+            if line.startswith(("READY ", "RESULT ")):
+                return line
+            # Anything else on stdout is a stray print from a library: ignore it.
+
+    def start(self) -> bool:
+        line = self._readline()
+        if not line:
+            self.dead = _last_line(self.log) or f"exit {self.proc.wait()}"
+            return False
+        self.versions = json.loads(line.split(" ", 1)[1])
+        return True
+
+    def run(self, workload: str, n: int) -> float | None:
+        """Run one block; return seconds per call, or None when the worker died."""
+        if self.dead:
+            return None
+        stdin: IO[str] | None = self.proc.stdin
+        assert stdin is not None
+        try:
+            stdin.write(f"run {workload} {n}\n")
+            stdin.flush()
+        except BrokenPipeError:
+            pass
+        line = self._readline()
+        if not line:
+            self.dead = _last_line(self.log) or f"exit {self.proc.wait()}"
+            return None
+        return float(json.loads(line.split(" ", 1)[1])["seconds"]) / n
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                assert self.proc.stdin is not None
+                self.proc.stdin.write("quit\n")
+                self.proc.stdin.close()
+                self.proc.wait(timeout=15)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _last_line(path: Path) -> str:
+    lines = [ln for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
+    return lines[-1] if lines else ""
+
+
+def python_for(mode: str) -> Path | None:
+    if mode in ("bare", OURS):
+        return PROJECT_PYTHON
+    peer = PEERS.get(mode)
+    return peer.python if peer and peer.installed() else None
+
+
+def spawn(mode: str, sink: str, tmp: Path) -> Worker | None:
+    python = python_for(mode)
+    if python is None:
+        print(f"note: mode {mode!r} not available (python benchmarks/peers.py setup {mode})",
+              file=sys.stderr)
+        return None
+    log = tmp / f"{mode}.stderr"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("HH_", "HONEYHIVE_", "OTEL_", "ANTHROPIC_OPEN_TELEMETRY",
+                                "TRACELOOP_", "OPENINFERENCE_", "PYTHON"))}
+    env.update({
+        "OTEL_SERVICE_NAME": "bench",
+        # Content capture on in every mode.
+        "TRACELOOP_TRACE_CONTENT": "true",
+        "OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental",
+        "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "span_only",
+    })
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [str(python), str(WORKER), "--mode", mode, "--sink", sink],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True,
+            cwd=tmp, env=env, bufsize=1,
+        )
+    return Worker(mode, proc, log)
+
+
+def _fmt(us: float) -> str:
+    return "n/a" if us != us else f"{us:+.1f}"  # NaN check without math import
+
+
+def analyse(workers: list[Worker]) -> tuple[list[list[str]], dict[str, dict[str, float]]]:
+    """Table rows and {metric: {mode: added µs}} from the paired samples."""
+    bare = next(w for w in workers if w.mode == "bare")
+    metrics: dict[str, dict[str, float]] = {}
+    rows: list[list[str]] = []
+
+    def paired(w: Worker, workload: str) -> list[float]:
+        a, b = w.samples.get(workload, []), bare.samples.get(workload, [])
+        return [(x - y) * 1e6 for x, y in zip(a, b, strict=False)]
+
+    for sdk in ("openai", "anthropic"):
+        call = f"{sdk}.call"
+        long_, short = f"{sdk}.stream.long", f"{sdk}.stream.short"
+        span = LONG_CHUNKS - SHORT_CHUNKS
+        rows.append([f"{sdk} call: bare us/call",
+                     f"{median(bare.samples.get(call, [])) * 1e6:.0f}", "", ""])
+        for w in workers:
+            if w.mode == "bare":
+                continue
+            d = paired(w, call)
+            metrics.setdefault(f"{sdk} per call", {})[w.mode] = median(d)
+            rows.append([f"  {w.mode}: added us/call", _fmt(median(d)), f"{iqr(d):.1f}",
+                         str(len(d))])
+        rows.append([f"{sdk} stream: bare us/chunk",
+                     f"{(median(bare.samples.get(long_, [])) - median(bare.samples.get(short, []))) * 1e6 / span:.1f}",  # noqa: E501
+                     "", ""])
+        for w in workers:
+            if w.mode == "bare":
+                continue
+            dl, ds = paired(w, long_), paired(w, short)
+            per_chunk = [(x - y) / span for x, y in zip(dl, ds, strict=False)]
+            metrics.setdefault(f"{sdk} per chunk", {})[w.mode] = median(per_chunk)
+            rows.append([f"  {w.mode}: added us/chunk", _fmt(median(per_chunk)),
+                         f"{iqr(per_chunk):.2f}", str(len(per_chunk))])
+        rows.append([f"  (stream of {SHORT_CHUNKS} chunk, added us/call)", "", "", ""])
+        for w in workers:
+            if w.mode != "bare":
+                d = paired(w, short)
+                rows.append([f"    {w.mode}", _fmt(median(d)), f"{iqr(d):.1f}", str(len(d))])
+    return rows, metrics
+
+
+def verdict(metrics: dict[str, dict[str, float]]) -> tuple[list[str], bool]:
+    """ours / best peer per metric, with PASS/FAIL against TARGET_RATIO."""
+    lines, ok = [], True
+    for metric, by_mode in metrics.items():
+        ours = by_mode.get(OURS)
+        peers = {m: v for m, v in by_mode.items() if m in PEERS and v == v}
+        if ours is None or ours != ours or not peers:
+            lines.append(f"n/a   {metric}: needs the {OURS} mode and at least one peer")
+            ok = False
+            continue
+        best_mode = min(peers, key=lambda m: peers[m])
+        best = peers[best_mode]
+        ratio = ours / best if best > 0 else float("inf")
+        met = ratio <= TARGET_RATIO
+        ok &= met
+        lines.append(f"{'PASS' if met else 'FAIL'}  {metric}: ours {ours:+.1f} us vs best peer "
+                     f"{best_mode} {best:+.1f} us -> ratio {ratio:.2f} "
+                     f"(target <= {TARGET_RATIO})")
+    return lines, ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Per-call/per-chunk instrumentation overhead.")
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--modes", default=",".join(["bare", OURS, *PEERS]))
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--json", type=Path, help="also write the raw samples here")
+    args = parser.parse_args(argv)
+    modes = [m for m in args.modes.split(",") if m]
+    if "bare" not in modes:
+        modes.insert(0, "bare")
+    rng = random.Random(args.seed)
+    began = time.monotonic()
+
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hh-overhead-")))
+        # One sink per mode, so the table can show each mode really exported spans.
+        sinks = {m: stack.enter_context(otlp_sink()) for m in modes}
+        spawned = [w for m in modes if (w := spawn(m, sinks[m].url, tmp)) is not None]
+        workers = []
+        for w in spawned:
+            if w.start():
+                workers.append(w)
+            else:
+                print(f"note: mode {w.mode!r} failed to start: {w.dead}", file=sys.stderr)
+        if not any(w.mode == "bare" for w in workers):
+            print("error: the bare mode did not start", file=sys.stderr)
+            return 2
+        try:
+            for warm in range(2):  # untimed: imports, caches, first-call paths
+                for workload, n in BLOCK.items():
+                    for w in workers:
+                        w.run(workload, max(1, n // (3 - warm)))
+            for r in range(args.rounds):
+                for workload, n in BLOCK.items():
+                    order = list(workers)
+                    rng.shuffle(order)
+                    for w in order:
+                        t = w.run(workload, n)
+                        if t is not None:
+                            w.samples.setdefault(workload, []).append(t)
+                print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
+        finally:
+            for w in workers:
+                w.stop()
+        for w in workers:
+            if w.dead:
+                print(f"note: mode {w.mode!r} died: {w.dead}", file=sys.stderr)
+        # A dead worker's missing rounds would misalign the pairs: drop it.
+        workers = [w for w in workers if not w.dead]
+        exported = {w.mode: (sinks[w.mode].requests, sinks[w.mode].received_bytes)
+                    for w in workers}
+
+    rows, metrics = analyse(workers)
+    versions = next(iter(w.versions for w in workers))
+    print(f"Overhead, {args.rounds} rounds of paired blocks, medians "
+          f"(openai {versions.get('openai')}, anthropic {versions.get('anthropic')}, "
+          f"python {sys.version.split()[0]}, {time.monotonic() - began:.0f} s)\n")
+    print(table(["metric", "median", "IQR", "n"], rows))
+    print("\nexported to the loopback sink: " + ", ".join(
+        f"{m} {n} requests/{b // 1024} KiB" for m, (n, b) in exported.items()))
+    lines, ok = verdict(metrics)
+    print("\n" + "\n".join(lines))
+    if args.json:
+        args.json.write_text(json.dumps(
+            {"metrics": metrics, "samples": {w.mode: w.samples for w in workers}}, indent=1))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
