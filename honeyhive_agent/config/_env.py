@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from urllib.parse import unquote
 
-from honeyhive_agent import _log
 from honeyhive_agent.config import _fields as f
 from honeyhive_agent.config._expand import Expanded
 from honeyhive_agent.config._fields import Validator, Where
@@ -106,6 +105,8 @@ def _protocol(layer: Layer, env: Mapping[str, str]) -> None:
         if raw.lower() == "grpc":
             # Common in shared environments for other exporters: not a reason
             # to switch the whole agent off. We only speak OTLP over HTTP.
+            from honeyhive_agent import _log
+
             _log.warn_once(
                 "config.otlp.grpc",
                 "%s=grpc is not supported by honeyhive-agent; using http/protobuf",

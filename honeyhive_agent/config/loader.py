@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NoReturn
 
 from honeyhive_agent.config._fields import Where
 from honeyhive_agent.config._node import from_python
@@ -249,6 +249,7 @@ def _instrumentors(
 def _build_tracer(name: str, leaves: Leaves) -> TracerConfig:
     top: dict[str, Any] = {}
     sections: dict[str, dict[str, Any]] = {}
+    _check_batch(leaves)
     for path, setting in leaves.items():
         if len(path) == 1:
             top[path[0]] = setting.value
@@ -256,47 +257,57 @@ def _build_tracer(name: str, leaves: Leaves) -> TracerConfig:
             sections.setdefault(path[0], {})[path[1]] = setting.value
     for section, values in sections.items():
         top[section] = _SECTIONS[section](**values)
-    _check_batch(leaves)
     return TracerConfig(name=name, **top)
 
 
 def _check_batch(leaves: Leaves) -> None:
-    # The OpenTelemetry batch processor refuses this combination at start-up;
-    # say so here, against the key the user wrote.
+    # The OpenTelemetry batch processor refuses a batch larger than its queue
+    # at start-up. A small queue alone is fine: the default batch size
+    # shrinks to fit. Two explicit values that clash are reported against
+    # the batch size the user wrote.
     size = leaves.get(("batch", "max_export_batch_size"))
     queue = leaves.get(("batch", "max_queue_size"))
-    size_value = size.value if size else BatchConfig.max_export_batch_size
     queue_value = queue.value if queue else BatchConfig.max_queue_size
-    assert isinstance(size_value, int) and isinstance(queue_value, int)
-    if size_value > queue_value:
-        culprit = size or queue
-        assert culprit is not None
+    assert isinstance(queue_value, int)
+    if size is None:
+        if queue is not None and queue_value < BatchConfig.max_export_batch_size:
+            leaves[("batch", "max_export_batch_size")] = Setting(queue_value, queue.origin)
+        return
+    assert isinstance(size.value, int)
+    if size.value > queue_value:
         _fail_at(
-            culprit.origin,
-            f"batch.max_export_batch_size ({size_value}) is larger than "
+            size.origin,
+            f"max_export_batch_size ({size.value}) is larger than "
             f"batch.max_queue_size ({queue_value})",
-            "max_export_batch_size <= max_queue_size",
+            f"an integer <= batch.max_queue_size ({queue_value})",
         )
 
 
-def _fail_at(origin: Origin, reason: str, expected: str) -> None:
+def _fail_at(origin: Origin, reason: str, expected: str) -> NoReturn:
     raise ConfigurationError(
         reason, file=origin.file, line=origin.line, key=origin.key, expected=expected
     )
 
 
 def _leaves_of(config: TracerConfig) -> Leaves:
-    """Flatten a built config back into leaves (for :func:`tracer_config`)."""
+    """Flatten a built config back into leaves (for :func:`tracer_config`).
+
+    Values equal to the built-in default are left out, so they count as
+    "not set" (e.g. the batch size may still shrink to a smaller queue).
+    """
     origin = Origin(None, None, config.name)
     leaves: Leaves = {}
+    defaults = TracerConfig()
     for item in fields(config):
         if item.name == "name":
             continue
         value = getattr(config, item.name)
+        default = getattr(defaults, item.name)
         if is_dataclass(value) and not isinstance(value, type):
             for sub in fields(value):
-                leaves[(item.name, sub.name)] = Setting(getattr(value, sub.name), origin)
-        else:
+                sub_value = getattr(value, sub.name)
+                if sub_value != getattr(default, sub.name):
+                    leaves[(item.name, sub.name)] = Setting(sub_value, origin)
+        elif value != default:
             leaves[(item.name,)] = Setting(value, origin)
     return leaves
-
