@@ -53,7 +53,7 @@ def report(what: str, exc: BaseException) -> None:
     with contextlib.suppress(Exception):  # logging itself must not break the app
         warn_once(
             f"decorators.{what}",
-            "tracing %s failed, the call runs untraced (logged once): %s: %s",
+            "tracing failed in %s; the app is unaffected (logged once): %s: %s",
             what,
             type(exc).__name__,
             exc,
@@ -139,10 +139,11 @@ def fail_span(span: Span, exc: BaseException, serializer: Serializer) -> None:
             message = serializer.text(str(exc))
         except Exception:  # noqa: BLE001 - a hostile __str__
             message = f"<{name}>"
-        span.set_attributes({semconv.ERROR_TYPE: name, semconv.ERROR: message})
-        # The SDK's own message attribute would bypass redaction: override it.
-        span.record_exception(exc, attributes={"exception.message": message}, escaped=True)
         span.set_status(Status(StatusCode.ERROR, f"{name}: {message}"))
+        span.set_attributes({semconv.ERROR_TYPE: name, semconv.ERROR: message})
+        # Last, as it formats the traceback and calls str(exc) itself. Its own
+        # message attribute would bypass redaction: override it.
+        span.record_exception(exc, attributes={"exception.message": message}, escaped=True)
     except Exception as err:  # noqa: BLE001
         report("error recording", err)
     end_span(span)
