@@ -1,0 +1,211 @@
+"""The zero-code start: what ``sitecustomize`` and ``import honeyhive_agent.auto`` run.
+
+:func:`start` loads the configuration, hands the session id down to child
+processes, arms the fork and child-exit hooks and registers one lazy
+post-import hook per enabled instrumentor. It imports nothing heavy: no LLM
+SDK, no OpenTelemetry SDK, no exporter, not even our instrumentor modules;
+those load when the app imports the library they patch, and tracers are
+built on first use (:func:`honeyhive_agent.tracer.registry.get_or_create`).
+
+:func:`start` never raises and never writes to stdout: a configuration error
+is one clear line on stderr, any other failure one warning, and the app then
+runs uninstrumented.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from honeyhive_agent.config.model import AgentConfig
+    from honeyhive_agent.tracer import HoneyHiveTracer
+
+__all__ = [
+    "SESSION_ENV",
+    "SESSION_ROOT_ENV",
+    "is_disabled",
+    "start",
+    "started_config",
+    "tracer_resolver",
+]
+
+SESSION_ENV = "HH_SESSION_ID"
+"""The session children join; set by the first bootstrapped process of a run."""
+SESSION_ROOT_ENV = "HH_SESSION_ROOT_PID"
+"""The pid of the process that generated :data:`SESSION_ENV`: that process starts
+the session on the backend, every other process (fork, spawn, subprocess) joins it."""
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+
+_lock = threading.Lock()
+_started = False
+_config: AgentConfig | None = None
+
+
+def is_disabled(env: dict[str, str] | os._Environ[str] | None = None) -> bool:
+    """Whether ``HH_DISABLED`` turns the agent off (checked before importing anything)."""
+    value = (os.environ if env is None else env).get("HH_DISABLED", "")
+    return value.strip().lower() in _TRUE
+
+
+def started_config() -> AgentConfig | None:
+    """The configuration :func:`start` loaded, or None when it did not start."""
+    return _config
+
+
+def start(origin: str = "sitecustomize") -> bool:
+    """Arm the agent in this process; return whether it is active. Never raises.
+
+    Idempotent: only the first call does anything (``sitecustomize`` and
+    ``import honeyhive_agent.auto`` may both run in one process).
+    """
+    global _started
+    with _lock:
+        if _started:
+            return _config is not None
+        _started = True
+    if is_disabled():
+        return False
+    try:
+        return _start(origin)
+    except Exception as exc:  # noqa: BLE001 - the app must run whatever happens here
+        _warn_failed(exc)
+        return False
+
+
+def _warn_failed(exc: BaseException) -> None:
+    try:
+        from honeyhive_agent import _log
+
+        _log.warn_once(
+            "bootstrap",
+            "could not start (%s: %s); the app runs without tracing",
+            type(exc).__name__,
+            exc,
+        )
+    except Exception:  # noqa: BLE001 - last resort: say it without the logger
+        sys.stderr.write(f"honeyhive-agent: WARNING: could not start: {exc!r}\n")
+
+
+def _start(origin: str) -> bool:
+    global _config
+    from honeyhive_agent import _log
+    from honeyhive_agent.errors import ConfigurationError
+
+    _log.configure()
+    try:
+        from honeyhive_agent.config.loader import load_config
+
+        config = load_config()
+    except ConfigurationError as exc:
+        _log.logger.error("configuration error: %s; the app runs without tracing", exc)
+        return False
+    if config.disabled:
+        return False
+    _log.configure(config.log_level)
+    _config = config
+
+    _publish_session(config)
+    from honeyhive_agent import _fork
+
+    _fork.install()
+
+    from honeyhive_agent import _hooks
+
+    _hooks.when_imported("concurrent.futures", _install_context_propagation)
+    for name, (import_name, target) in _known().items():
+        settings = config.instrumentor(name)
+        if not settings.enabled:
+            _log.logger.debug("instrumentor %s disabled by configuration", name)
+            continue
+        _hooks.when_imported(import_name, _instrument_hook(name, target))
+    from honeyhive_agent import _peers
+
+    _peers.watch(config)
+    _log.logger.debug("started from %s (pid %d)", origin, os.getpid())
+    return True
+
+
+def _known() -> dict[str, tuple[str, str]]:
+    from instrumentors import KNOWN
+
+    return dict(KNOWN)
+
+
+def _publish_session(config: AgentConfig) -> None:
+    """Give child processes this run's session id through the environment.
+
+    The first bootstrapped process of a run generates the id and records its
+    own pid next to it, so the tracer of *this* process starts the session
+    while every descendant joins it. With ``session.per: trace`` each root
+    span opens its own session and there is nothing to hand down.
+    """
+    if config.default_tracer.session.per == "trace":
+        return
+    inherited = os.environ.get(SESSION_ENV)
+    if inherited:
+        if os.environ.get(SESSION_ROOT_ENV) == str(os.getpid()):
+            # Same pid as the root: the root exec'd a new program (os.exec*),
+            # which must join the session the root already started.
+            del os.environ[SESSION_ROOT_ENV]
+        return
+    if config.default_tracer.session.id:
+        return  # joining a configured session: the config already says so
+    from honeyhive_agent.tracer.session import new_session_id
+
+    os.environ[SESSION_ENV] = new_session_id()
+    os.environ[SESSION_ROOT_ENV] = str(os.getpid())
+
+
+def tracer_resolver(name: str) -> Callable[[], HoneyHiveTracer | None]:
+    """A zero-argument callable returning tracer ``name``, built on first call."""
+
+    def resolve() -> HoneyHiveTracer | None:
+        from honeyhive_agent.tracer import registry
+
+        return registry.get_or_create(name)
+
+    resolve.__qualname__ = resolve.__name__ = f"hh_tracer_{name}"
+    return resolve
+
+
+def _instrument_hook(name: str, target: str) -> Callable[[ModuleType], None]:
+    def hook(module: ModuleType) -> None:
+        instrument(name, target)
+
+    hook.__name__ = f"instrument_{name}"
+    return hook
+
+
+def instrument(name: str, target: str) -> Any:
+    """Import our instrumentor for ``name`` and patch its (imported) library.
+
+    Honours ``on_conflict`` when a peer instrumentor already patched it.
+    Returns the instrumentor, or None when the peer keeps the library.
+    """
+    import importlib
+
+    from honeyhive_agent import _log, _peers
+
+    config = _config
+    settings = config.instrumentor(name) if config is not None else None
+    module_name, _, class_name = target.partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    instrumentor = cls()
+    if not _peers.resolve_before_patch(name, instrumentor, settings):
+        return None
+    tracer_name = settings.tracer if settings is not None else "default"
+    instrumentor.instrument(hh_tracer=tracer_resolver(tracer_name))
+    _log.logger.debug("instrumented %s (tracer %s)", name, tracer_name)
+    return instrumentor
+
+
+def _install_context_propagation(module: ModuleType) -> None:
+    from honeyhive_agent.decorators.context import install_thread_context_propagation
+
+    install_thread_context_propagation()

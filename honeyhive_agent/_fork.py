@@ -1,0 +1,82 @@
+"""Child processes that may die without an exit flush.
+
+``multiprocessing`` workers leave through ``os._exit`` (no ``atexit``), and
+``with Pool() as p: p.map(...)`` terminates them right after ``map``
+returns. In such a worker the span processors switch to eager mode
+(``export_on_local_root_end``): the end of a local root span exports what is
+queued before returning, so a worker's spans are delivered before its
+result even reaches the parent.
+
+The processors reset their own queues, locks and threads after ``fork``
+(:mod:`honeyhive_agent.exporters.batch`); this module only decides *when* a
+process is such a worker, without importing the exporters before they are
+needed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from types import FrameType, ModuleType
+
+__all__ = ["install", "is_multiprocessing_child", "make_eager"]
+
+_BATCH_MODULE = "honeyhive_agent.exporters.batch"
+_installed = False
+
+
+def install() -> None:
+    """Arm the hooks (idempotent); a spawned multiprocessing child goes eager now."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_after_fork_in_child)
+    if is_multiprocessing_child():
+        make_eager()
+
+
+def is_multiprocessing_child(argv: list[str] | None = None) -> bool:
+    """Whether this interpreter was started by ``multiprocessing`` (spawn, forkserver).
+
+    Both start their children as ``python -c 'from multiprocessing... '
+    --multiprocessing-fork``; ``sys.orig_argv`` has that from the very start.
+    """
+    args: list[str] = list(getattr(sys, "orig_argv", None) or ()) if argv is None else argv
+    return "--multiprocessing-fork" in args
+
+
+def make_eager() -> None:
+    """Turn on eager export for every span processor of this process, now and later."""
+    from honeyhive_agent import _hooks
+
+    _hooks.when_imported(_BATCH_MODULE, _set_eager)
+
+
+def _set_eager(module: ModuleType) -> None:
+    module.set_export_on_local_root_end(True)
+
+
+def _forked_by_multiprocessing() -> bool:
+    # The at-fork hook runs in the frame stack of whoever called os.fork();
+    # multiprocessing's Popen (and the forkserver) call it from its own modules.
+    frame: FrameType | None = sys._getframe(2)
+    for _ in range(8):
+        if frame is None:
+            return False
+        name = frame.f_globals.get("__name__", "")
+        if isinstance(name, str) and name.startswith("multiprocessing."):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _after_fork_in_child() -> None:
+    try:
+        if _forked_by_multiprocessing():
+            make_eager()
+    except Exception:  # noqa: BLE001 - a fork hook must never break the child
+        from honeyhive_agent._log import logger
+
+        logger.debug("fork hook failed", exc_info=True)
