@@ -61,7 +61,9 @@ def _syntax_error(exc: yaml.MarkedYAMLError, file: str) -> ConfigurationError:
     line = mark.line + 1 if mark is not None else None
     problem = exc.problem or exc.context or "syntax error"
     if exc.context and exc.problem:
-        problem = f"{exc.context}: {exc.problem}"
+        started = exc.context_mark.line + 1 if exc.context_mark is not None else None
+        where = f" (started on line {started})" if started and started != line else ""
+        problem = f"{exc.context}{where}: {exc.problem}"
     return ConfigurationError(
         f"invalid YAML: {problem}", file=file, line=line, expected="valid YAML"
     )
