@@ -4,7 +4,7 @@ The agent talks to the REST API for exactly two things: starting a session
 (``POST /session/start``) and enriching it (``PUT /events``). Both are small,
 best-effort calls that must never slow down or break the app, so
 :class:`HoneyHiveClient` never raises: failures are logged (one warning per
-kind of call and client) and reported through the return value.
+client, the rest at debug level) and reported through the return value.
 
 Calls can be made synchronously from a background thread (the exporter's
 worker does the session start right before its first export) or handed to
@@ -63,7 +63,7 @@ class HoneyHiveClient:
         self._queue_size = queue_size
         self._http: httpx.Client | None = None
         self._http_lock = threading.Lock()
-        self._warned: set[str] = set()
+        self._warned = False
         self._closed = False
         self._init_worker_state()
         _clients.add(self)
@@ -98,7 +98,13 @@ class HoneyHiveClient:
             "session_id": session_id,
         }
         body = {"session": {k: v for k, v in session.items() if v is not None}}
-        reply = self._call("POST", "/session/start", body, what="start the HoneyHive session")
+        reply = self._call(
+            "POST",
+            "/session/start",
+            body,
+            what="start the HoneyHive session",
+            then="spans keep flowing under the client-side session id",
+        )
         if reply is None:
             return None
         adopted = reply.get("session_id") if isinstance(reply, dict) else None
@@ -111,7 +117,10 @@ class HoneyHiveClient:
         """
         body: dict[str, Any] = {"event_id": event_id}
         body.update((k, v) for k, v in fields.items() if v is not None)
-        return self._call("PUT", "/events", body, what="update the HoneyHive session") is not None
+        reply = self._call(
+            "PUT", "/events", body, what="update the HoneyHive session", then="update dropped"
+        )
+        return reply is not None
 
     # -- background worker ------------------------------------------------------
 
@@ -128,7 +137,7 @@ class HoneyHiveClient:
             self._queue.put_nowait(task)
         except queue.Full:
             self._task_done()
-            self._warn("queue", "HoneyHive API queue is full; dropping a session update")
+            self._warn("HoneyHive API queue is full; dropping a session update")
             return False
         self._ensure_worker()
         return True
@@ -229,28 +238,31 @@ class HoneyHiveClient:
                 )
             return self._http
 
-    def _call(self, method: str, path: str, body: dict[str, Any], *, what: str) -> Any:
+    def _call(
+        self, method: str, path: str, body: dict[str, Any], *, what: str, then: str
+    ) -> Any:
         """One request; the decoded JSON reply ({} if none), or None on failure."""
         try:
             with _suppressed_instrumentation():
                 response = self._client().request(method, path, json=body)
         except Exception as exc:  # noqa: BLE001 - network failures come in many types
-            self._warn(path, "could not %s at %s: %s", what, self.server_url, type(exc).__name__)
+            self._warn("could not %s (%s at %s); %s", what, type(exc).__name__,
+                       self.server_url, then)
             return None
         if response.status_code >= 400:
-            self._warn(path, "could not %s: HTTP %d from %s", what, response.status_code,
-                       self.server_url)
+            self._warn("could not %s (HTTP %d from %s); %s", what, response.status_code,
+                       self.server_url, then)
             return None
         try:
             return response.json() if response.content else {}
         except ValueError:
             return {}
 
-    def _warn(self, key: str, message: str, *args: object) -> None:
-        # One warning per kind of failure and client: a dead backend must not
-        # flood the app's stderr.
-        level = logging.DEBUG if key in self._warned else logging.WARNING
-        self._warned.add(key)
+    def _warn(self, message: str, *args: object) -> None:
+        # One warning per client, the rest at debug level: a dead backend
+        # must not flood the app's stderr.
+        level = logging.DEBUG if self._warned else logging.WARNING
+        self._warned = True
         configure()
         logger.log(level, message, *args)
 

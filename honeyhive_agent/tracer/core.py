@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from honeyhive_agent.api_client import HoneyHiveClient
 from honeyhive_agent.config.model import TracerConfig
 from honeyhive_agent.semconv import CONTENT_FIELDS
 from honeyhive_agent.serializer import Serializer, to_json
+from honeyhive_agent.tracer._bounded import deadline_in, remaining_ms, run_parallel
 from honeyhive_agent.tracer.processor import SessionStampingProcessor
 from honeyhive_agent.tracer.session import Sessions, default_session_name
 
@@ -27,6 +28,8 @@ __all__ = ["HoneyHiveTracer"]
 
 # REST calls are tiny; a backend slower than this is treated as down.
 _API_TIMEOUT_S = 3.0
+# Part of the shutdown budget kept for the exporters' one-line drop report.
+_REPORT_MARGIN_MS = 50
 
 
 class HoneyHiveTracer:
@@ -84,9 +87,11 @@ class HoneyHiveTracer:
             resource=Resource.create(attributes), shutdown_on_exit=False
         )
         self.provider.add_span_processor(SessionStampingProcessor(self._sessions))
-        for processor in _build_span_processors(cfg, self._on_first_export):
-            self.provider.add_span_processor(processor)
-        for processor in span_processors or ():
+        self._processors: list[SpanProcessor] = [
+            *_build_span_processors(cfg, self._on_first_export),
+            *(span_processors or ()),
+        ]
+        for processor in self._processors:
             self.provider.add_span_processor(processor)
 
         self._otel_tracers: dict[tuple[str, str | None], Tracer] = {}
@@ -218,36 +223,47 @@ class HoneyHiveTracer:
     def force_flush(self, timeout_millis: int | None = None) -> bool:
         """Export pending spans and send pending session updates; False on timeout.
 
-        ``timeout_millis`` defaults to the tracer's ``shutdown_timeout_ms``.
+        Bounded by ``timeout_millis`` (default: the tracer's
+        ``shutdown_timeout_ms``) even when the backend hangs. Never raises.
         """
-        deadline = _deadline(timeout_millis, self.config.shutdown_timeout_ms)
-        try:
-            ok = self.provider.force_flush(_remaining_ms(deadline))
-        except Exception as exc:  # noqa: BLE001 - an exporter bug must not reach the app
-            logger.debug("force_flush failed: %r", exc)
-            ok = False
-        if self._client is not None:
-            ok = self._client.flush(_remaining_ms(deadline) / 1000) and ok
-        return ok
+        deadline = deadline_in(self._timeout_ms(timeout_millis))
+        jobs: list[Callable[[], object]] = [
+            lambda: self.provider.force_flush(remaining_ms(deadline))
+        ]
+        client = self._client
+        if client is not None:
+            jobs.append(lambda: client.flush(remaining_ms(deadline) / 1000))
+        return run_parallel(jobs, deadline, "flush")
 
     def shutdown(self, timeout_millis: int | None = None) -> None:
-        """Flush, then stop exporting; idempotent and bounded by ``timeout_millis``.
+        """Flush, then stop exporting; idempotent, never raises.
 
-        ``timeout_millis`` defaults to the tracer's ``shutdown_timeout_ms``.
-        Whatever cannot be delivered in time is dropped: exit never waits
-        for a dead or slow backend longer than that.
+        Bounded by ``timeout_millis`` (default: the tracer's
+        ``shutdown_timeout_ms``): whatever cannot be delivered in time is
+        dropped (and counted by the exporters), so exit never waits longer
+        for a dead or slow backend.
         """
         with self._lock:
             if self._is_shutdown:
                 return
             self._is_shutdown = True
-        deadline = _deadline(timeout_millis, self.config.shutdown_timeout_ms)
-        self.force_flush(_remaining_ms(deadline))
-        # The processors' shutdown has no timeout parameter; run it aside and
-        # stop waiting at the deadline (the thread is a daemon).
-        _run_bounded(self.provider.shutdown, _remaining_ms(deadline) / 1000, "tracer-shutdown")
-        if self._client is not None:
-            self._client.close(_remaining_ms(deadline) / 1000)
+        deadline = deadline_in(self._timeout_ms(timeout_millis))
+        # Each processor flushes and stops on its own thread, so a slow
+        # exporter does not eat the others' budget. The margin leaves the
+        # exporters time to report their drops before the deadline.
+        budget = max(remaining_ms(deadline) - _REPORT_MARGIN_MS, 0)
+        jobs: list[Callable[[], object]] = [
+            functools.partial(_shutdown_processor, p, budget) for p in self._processors
+        ]
+        client = self._client
+        if client is not None:
+            jobs.append(lambda: client.close(budget / 1000))
+        run_parallel(jobs, deadline, "shutdown")
+        # Marks the provider shut down (its processors already are: cheap).
+        run_parallel([self.provider.shutdown], deadline, "shutdown")
+
+    def _timeout_ms(self, timeout_millis: int | None) -> int:
+        return self.config.shutdown_timeout_ms if timeout_millis is None else timeout_millis
 
     @property
     def is_shutdown(self) -> bool:
@@ -255,62 +271,25 @@ class HoneyHiveTracer:
 
 
 def _resolve_config(config: TracerConfig | None, overrides: dict[str, Any]) -> TracerConfig:
-    try:
-        from honeyhive_agent.config.loader import load_config, tracer_config
-    except ModuleNotFoundError as exc:  # TEMPORARY: until config.loader lands
-        if exc.name != "honeyhive_agent.config.loader":
-            raise
-        import dataclasses
-
-        from honeyhive_agent.config.model import SessionConfig
-
-        base = config or TracerConfig()
-        name = overrides.pop("session_name", None)
-        if name is not None:
-            overrides["session"] = SessionConfig(name=name, per=base.session.per)
-        if isinstance(overrides.get("exporters"), list | str):
-            value = overrides["exporters"]
-            overrides["exporters"] = (value,) if isinstance(value, str) else tuple(value)
-        return dataclasses.replace(base, **overrides)
-    if config is None:
-        config = load_config().default_tracer
-    if not overrides:
+    if config is not None and not overrides:
         return config
+    from honeyhive_agent.config.loader import tracer_config
+
     return tracer_config(config, **overrides)
 
 
 def _build_span_processors(
     config: TracerConfig, on_first_export: Callable[[], None]
 ) -> list[SpanProcessor]:
-    try:
-        from honeyhive_agent.exporters import build_span_processors
-    except ImportError:  # TEMPORARY: until exporters land
-        return []
+    from honeyhive_agent.exporters import build_span_processors
+
     return list(build_span_processors(config, on_first_export=on_first_export))
 
 
-def _deadline(timeout_millis: int | None, default_ms: int) -> float:
-    ms = default_ms if timeout_millis is None else timeout_millis
-    return time.monotonic() + max(ms, 0) / 1000
+def _shutdown_processor(processor: SpanProcessor, timeout_ms: int) -> None:
+    from honeyhive_agent.exporters.batch import BoundedBatchSpanProcessor
 
-
-def _remaining_ms(deadline: float) -> int:
-    return max(int((deadline - time.monotonic()) * 1000), 0)
-
-
-def _run_bounded(fn: Callable[[], object], timeout_s: float, name: str) -> bool:
-    """Run ``fn`` on a daemon thread; True if it finished within ``timeout_s``."""
-
-    def target() -> None:
-        try:
-            fn()
-        except Exception as exc:  # noqa: BLE001 - shutdown is best effort
-            logger.debug("%s failed: %r", name, exc)
-
-    thread = threading.Thread(target=target, name=f"honeyhive-{name}", daemon=True)
-    thread.start()
-    thread.join(max(timeout_s, 0.0))
-    if thread.is_alive():
-        logger.debug("%s did not finish in time; abandoning it", name)
-        return False
-    return True
+    if isinstance(processor, BoundedBatchSpanProcessor):
+        processor.shutdown(timeout_millis=timeout_ms)
+    else:
+        processor.shutdown()

@@ -12,12 +12,13 @@ name is taken; :func:`register` and :func:`init` replace.
 from __future__ import annotations
 
 import atexit
+import functools
 import threading
-import time
 import weakref
 from typing import TYPE_CHECKING
 
 from honeyhive_agent._log import configure, logger
+from honeyhive_agent.tracer._bounded import deadline_in, run_parallel
 
 if TYPE_CHECKING:
     from honeyhive_agent.config.model import AgentConfig
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "all_tracers",
+    "flush_all",
     "get",
     "get_or_create",
     "init",
@@ -146,46 +148,24 @@ def shutdown_all(timeout_ms: int | None = None) -> bool:
     slow backend does not eat the others' time. Returns False when some
     tracer did not finish in time. Never raises.
     """
-    if timeout_ms is None:
-        timeout_ms = _exit_timeout_ms or DEFAULT_SHUTDOWN_TIMEOUT_MS
-    deadline = time.monotonic() + max(timeout_ms, 0) / 1000
-    threads = []
-    for tracer in all_tracers():
-        thread = threading.Thread(
-            target=_shutdown_one,
-            args=(tracer, timeout_ms),
-            name="honeyhive-shutdown",
-            daemon=True,
-        )
-        thread.start()
-        threads.append(thread)
-    done = True
-    for thread in threads:
-        thread.join(max(deadline - time.monotonic(), 0.0))
-        done = done and not thread.is_alive()
-    if not done:
-        logger.debug("honeyhive-agent: shutdown did not finish within %d ms", timeout_ms)
-    return done
+    budget = _budget(timeout_ms)
+    deadline = deadline_in(budget)
+    jobs = [functools.partial(t.shutdown, budget) for t in all_tracers()]
+    return run_parallel(jobs, deadline, "shutdown")
 
 
 def flush_all(timeout_ms: int | None = None) -> bool:
     """Force-flush every tracer concurrently within ``timeout_ms`` in total."""
-    if timeout_ms is None:
-        timeout_ms = _exit_timeout_ms or DEFAULT_SHUTDOWN_TIMEOUT_MS
-    deadline = time.monotonic() + max(timeout_ms, 0) / 1000
-    results: list[bool] = []
-    threads = []
-    for tracer in all_tracers():
+    budget = _budget(timeout_ms)
+    deadline = deadline_in(budget)
+    jobs = [functools.partial(t.force_flush, budget) for t in all_tracers()]
+    return run_parallel(jobs, deadline, "flush")
 
-        def flush(tracer: HoneyHiveTracer = tracer) -> None:
-            results.append(tracer.force_flush(timeout_ms))
 
-        thread = threading.Thread(target=flush, name="honeyhive-flush", daemon=True)
-        thread.start()
-        threads.append(thread)
-    for thread in threads:
-        thread.join(max(deadline - time.monotonic(), 0.0))
-    return len(results) == len(threads) and all(results)
+def _budget(timeout_ms: int | None) -> int:
+    if timeout_ms is not None:
+        return timeout_ms
+    return _exit_timeout_ms or DEFAULT_SHUTDOWN_TIMEOUT_MS
 
 
 def reset(timeout_ms: int = 2000) -> None:
@@ -234,13 +214,6 @@ def _at_exit() -> None:
         shutdown_all(_exit_timeout_ms or DEFAULT_SHUTDOWN_TIMEOUT_MS)
     except Exception as exc:  # noqa: BLE001 - nothing may disturb interpreter exit
         logger.debug("exit flush failed: %r", exc)
-
-
-def _shutdown_one(tracer: HoneyHiveTracer, timeout_ms: int) -> None:
-    try:
-        tracer.shutdown(timeout_ms)
-    except Exception as exc:  # noqa: BLE001 - one broken tracer must not stop the rest
-        logger.debug("shutdown of tracer %r failed: %r", tracer.name, exc)
 
 
 def _give_up(message: str, *args: object) -> None:

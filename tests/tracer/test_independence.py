@@ -1,0 +1,91 @@
+"""Two tracers are two separate pipelines; the global provider is never touched."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+
+from honeyhive_agent import semconv
+from honeyhive_agent.tracer import HoneyHiveTracer, registry
+from tests.tracer.conftest import MemoryTracer
+
+
+def test_two_tracers_do_not_cross_talk(memory_tracer: Callable[..., MemoryTracer]) -> None:
+    global_before = trace.get_tracer_provider()
+    a, exp_a = memory_tracer(name="a", project="alpha")
+    b, exp_b = memory_tracer(name="b", project="beta")
+
+    assert a.provider is not b.provider
+    assert isinstance(a.provider, TracerProvider)
+    assert a.session_id != b.session_id
+    assert trace.get_tracer_provider() is global_before
+
+    # A span of b started inside a's span is b's own, with b's session.
+    with (
+        a.get_otel_tracer().start_as_current_span("in-a"),
+        b.get_otel_tracer().start_as_current_span("in-b"),
+    ):
+        pass
+
+    assert [s.name for s in exp_a.get_finished_spans()] == ["in-a"]
+    assert [s.name for s in exp_b.get_finished_spans()] == ["in-b"]
+    span_b = exp_b.get_finished_spans()[0]
+    assert (span_b.attributes or {})[semconv.SESSION_ID] == b.session_id
+    assert (span_b.attributes or {})[semconv.PROJECT] == "beta"
+    assert registry.get("a") is a
+    assert registry.get("b") is b
+
+    # Spans of the global provider (the app's own) reach neither tracer.
+    with trace.get_tracer("app").start_as_current_span("app-span"):
+        pass
+    assert len(exp_a.get_finished_spans()) == 1
+    assert len(exp_b.get_finished_spans()) == 1
+
+
+def test_shutdown_of_one_tracer_leaves_the_other_working(
+    memory_tracer: Callable[..., MemoryTracer],
+) -> None:
+    a, exp_a = memory_tracer(name="a")
+    b, exp_b = memory_tracer(name="b")
+    a.shutdown()
+    a.shutdown()  # idempotent
+    assert a.is_shutdown
+    with b.get_otel_tracer().start_as_current_span("still"):
+        pass
+    assert [s.name for s in exp_b.get_finished_spans()] == ["still"]
+    assert exp_a.get_finished_spans() == ()
+
+
+def test_resource_names_the_service(memory_tracer: Callable[..., MemoryTracer]) -> None:
+    named, exp = memory_tracer(session_name="job-7", resource_attributes={"team": "ml"})
+    with named.get_otel_tracer().start_as_current_span("s"):
+        pass
+    resource = exp.get_finished_spans()[0].resource.attributes
+    assert resource["service.name"] == "job-7"
+    assert resource["team"] == "ml"
+    explicit, _ = memory_tracer(service_name="checkout")
+    assert explicit.provider.resource.attributes["service.name"] == "checkout"
+
+
+def test_get_otel_tracer_is_cached_per_scope(memory_tracer: Callable[..., MemoryTracer]) -> None:
+    tracer, exporter = memory_tracer()
+    assert tracer.get_otel_tracer() is tracer.get_otel_tracer()
+    lib = tracer.get_otel_tracer("instrumentors.openai", "1.0")
+    assert lib is not tracer.get_otel_tracer()
+    with lib.start_as_current_span("s"):
+        pass
+    span = exporter.get_finished_spans()[0]
+    assert span.instrumentation_scope is not None
+    assert span.instrumentation_scope.name == "instrumentors.openai"
+    assert span.instrumentation_scope.version == "1.0"
+
+
+def test_first_tracer_of_a_name_is_registered_explicit_register_replaces() -> None:
+    first = HoneyHiveTracer(exporters=["none"])
+    second = HoneyHiveTracer(exporters=["none"])
+    assert registry.get() is first
+    assert second in registry.all_tracers()
+    registry.register(second)
+    assert registry.get() is second
