@@ -30,10 +30,20 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:
-    from honeyhive_agent.config.loader import load_config
-    from honeyhive_agent.decorators import enrich_session, enrich_span, trace, trace_class
-    from honeyhive_agent.errors import ConfigurationError, HoneyHiveError
-    from honeyhive_agent.tracer import HoneyHiveTracer, flush, get_tracer, init, shutdown
+    # "X as X": explicit re-exports, so `from honeyhive_agent import trace`
+    # type-checks under mypy --strict (no implicit re-export).
+    from honeyhive_agent.config.loader import load_config as load_config
+    from honeyhive_agent.decorators import enrich_session as enrich_session
+    from honeyhive_agent.decorators import enrich_span as enrich_span
+    from honeyhive_agent.decorators import trace as trace
+    from honeyhive_agent.decorators import trace_class as trace_class
+    from honeyhive_agent.errors import ConfigurationError as ConfigurationError
+    from honeyhive_agent.errors import HoneyHiveError as HoneyHiveError
+    from honeyhive_agent.tracer import HoneyHiveTracer as HoneyHiveTracer
+    from honeyhive_agent.tracer import flush as flush
+    from honeyhive_agent.tracer import get_tracer as get_tracer
+    from honeyhive_agent.tracer import init as init
+    from honeyhive_agent.tracer import shutdown as shutdown
 
 
 def __getattr__(name: str) -> Any:
