@@ -106,10 +106,17 @@ class BoundedBatchSpanProcessor(SpanProcessor):
     def _init_state(self) -> None:
         self._queue: collections.deque[ReadableSpan] = collections.deque()
         self._lock = threading.Lock()
-        # Serialises exports: the worker, force_flush and eager exports
-        # may all want to export, and exporters need not be thread-safe.
+        # Flushes hand the work to the worker and wait on this condition, so
+        # every export (and on_first_export) runs in the worker thread.
+        self._flushed = threading.Condition(self._lock)
+        self._flush_requested = 0
+        self._flush_done = 0
+        self._flush_ok = True
+        # Serialises exports: the fallback path (no worker thread possible)
+        # must not race the worker, and exporters need not be thread-safe.
         self._export_lock = threading.Lock()
         self._wake = threading.Event()
+        self._stop = False
         self._worker: threading.Thread | None = None
         self._dropped = 0
         self._failed = 0
@@ -171,24 +178,26 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         if size >= self.max_export_batch_size:
             self._wake.set()
         if self.export_on_local_root_end and (span.parent is None or span.parent.is_remote):
-            self._export_queued(time.monotonic() + self.export_timeout_s)
+            self._flush(time.monotonic() + self.export_timeout_s)
 
-    def _start_worker(self) -> None:
+    def _start_worker(self) -> bool:
+        """Start the worker (call with ``_lock`` held); ``False`` if threads are unavailable."""
         worker = threading.Thread(
             target=self._run, name=f"honeyhive-agent-export-{self._uid}", daemon=True
         )
         try:
             worker.start()
         except RuntimeError:
-            # Interpreter shutdown forbids new threads; the exit flush exports the queue.
-            return
+            # Interpreter shutdown forbids new threads: flushes export in the caller.
+            return False
         self._worker = worker
+        return True
 
     def force_flush(self, timeout_millis: int | None = 30_000) -> bool:
         """Export everything queued now; ``True`` if all of it went out in time."""
         timeout_s = self.export_timeout_s if timeout_millis is None else timeout_millis / 1000
         try:
-            return self._export_queued(time.monotonic() + max(0.0, timeout_s))
+            return self._flush(time.monotonic() + max(0.0, timeout_s))
         except Exception:  # noqa: BLE001
             logger.debug("force_flush failed", exc_info=True)
             return False
@@ -204,9 +213,10 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         timeout_s = self.export_timeout_s if timeout_millis is None else timeout_millis / 1000
         deadline = time.monotonic() + max(0.0, timeout_s)
         try:
-            self._export_queued(deadline)
+            self._flush(deadline)
         except Exception:  # noqa: BLE001
             logger.debug("final flush failed", exc_info=True)
+        self._stop = True
         self._wake.set()
         try:
             # Also aborts a retry sleep in a worker still busy with a batch.
@@ -221,28 +231,52 @@ class BoundedBatchSpanProcessor(SpanProcessor):
 
     # -- exporting
 
+    def _flush(self, deadline: float) -> bool:
+        """Have the worker export everything queued so far; wait until ``deadline``."""
+        with self._lock:
+            worker = self._worker
+            if worker is None or not worker.is_alive():
+                if not self._queue:
+                    return True
+                worker = self._worker if self._start_worker() else None
+            if worker is not None:
+                self._flush_requested += 1
+                token = self._flush_requested
+        if worker is None:
+            return self._export_queued(deadline)
+        if worker is threading.current_thread():
+            # A span ended inside an export (a hook, an exporter): the worker
+            # exports it next round; exporting here would re-enter the export.
+            return False
+        self._wake.set()
+        with self._flushed:
+            while self._flush_done < token:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._flushed.wait(left)
+            return self._flush_ok
+
     def _run(self) -> None:
-        while not self._is_shutdown:
+        while not self._stop:
             self._wake.wait(self.schedule_delay_s)
             self._wake.clear()
-            if self._is_shutdown:
-                return
+            with self._lock:
+                target = self._flush_requested
+            ok = False
             try:
-                self._export_queued(time.monotonic() + self.export_timeout_s, wait=False)
+                ok = self._export_queued(time.monotonic() + self.export_timeout_s)
             except Exception:  # noqa: BLE001 - the worker must survive anything
                 logger.debug("export worker iteration failed", exc_info=True)
+            with self._flushed:
+                if target > self._flush_done:
+                    self._flush_done = target
+                    self._flush_ok = ok
+                self._flushed.notify_all()
 
-    def _export_queued(self, deadline: float, *, wait: bool = True) -> bool:
-        """Export the queue, batch by batch, until it is empty or ``deadline`` passes.
-
-        With ``wait=False`` (the worker) it does not queue behind an export
-        already running in another thread.
-        """
-        timeout = deadline - time.monotonic()
-        acquired = self._export_lock.acquire(timeout=max(0.0, timeout)) if wait else (
-            self._export_lock.acquire(blocking=False)
-        )
-        if not acquired:
+    def _export_queued(self, deadline: float) -> bool:
+        """Export the queue, batch by batch, until it is empty or ``deadline`` passes."""
+        if not self._export_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
             return False
         try:
             while True:
