@@ -27,11 +27,13 @@ typecheck: $(STAMP)
 
 check: lint typecheck test
 
+# Start-up and overhead vs peers (creates benchmarks/.venvs/<peer> on first run).
 bench: $(STAMP)
-	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/run_all.py $(BENCH_ARGS)
 
+# Instrumentor suites on older SDK releases, one venv per set (COMPAT_SETS="legacy previous floor").
 compat:
-	bash benchmarks/../tests/compat/run.sh
+	PYTHON=$(PYTHON) bash tests/compat/run.sh $(COMPAT_SETS)
 
 clean:
 	rm -rf $(VENV) .honeyhive .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,55 @@
+"""The overhead benchmark's worker drives the installed SDK releases.
+
+Its mock transport is built from whichever httpx module the SDK uses
+(``httpx2`` for openai 3.x / anthropic 2.x, ``httpx`` before), so this runs in
+every environment of the compatibility matrix as well as in ``make test``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+WORKER = Path(__file__).resolve().parents[2] / "benchmarks" / "_overhead_worker.py"
+WORKLOADS = (
+    "openai.call",
+    "openai.stream.short",
+    "openai.stream.long",
+    "anthropic.call",
+    "anthropic.stream.short",
+    "anthropic.stream.long",
+)
+
+
+def _drive(mode: str, tmp_path: Path) -> list[str]:
+    script = "".join(f"run {w} 2\n" for w in WORKLOADS) + "quit\n"
+    proc = subprocess.run(
+        [sys.executable, str(WORKER), "--mode", mode, "--sink", "http://127.0.0.1:9"],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return [ln for ln in proc.stdout.splitlines() if ln.startswith(("READY", "RESULT"))]
+
+
+def test_bare_worker_runs_every_workload(tmp_path: Path) -> None:
+    lines = _drive("bare", tmp_path)
+    assert lines[0].startswith("READY ")
+    results = [json.loads(ln.split(" ", 1)[1]) for ln in lines[1:]]
+    assert len(results) == len(WORKLOADS)
+    assert all(r["seconds"] > 0 for r in results)
+
+
+def test_honeyhive_worker_runs_every_workload(tmp_path: Path) -> None:
+    for name, cls in (("openai", "OpenAIInstrumentor"), ("anthropic", "AnthropicInstrumentor")):
+        if not hasattr(pytest.importorskip(f"instrumentors.{name}"), cls):
+            pytest.skip(f"instrumentors.{name}.{cls} is not there yet")
+    lines = _drive("honeyhive", tmp_path)
+    assert len(lines) == 1 + len(WORKLOADS)
