@@ -59,6 +59,10 @@ class TracedFunction(wrapt.FunctionWrapper):  # type: ignore[type-arg,misc]
 
 def is_traced(obj: Any) -> bool:
     """Whether ``obj`` (or the function inside a static/class method) is ``@trace``-d."""
+    # Test the proxy first: it answers isinstance(..., staticmethod) for a
+    # wrapped staticmethod.
+    if isinstance(obj, TracedFunction):
+        return True
     if isinstance(obj, staticmethod | classmethod):
         obj = obj.__func__
     return isinstance(obj, TracedFunction)
@@ -148,6 +152,19 @@ def trace(
 ) -> Callable[[T], T]: ...
 
 
+@overload
+def trace(
+    func: T,
+    /,
+    *,
+    event_type: str | None = None,
+    event_name: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    tracer: TracerSpec = None,
+) -> T: ...
+
+
 def trace(
     func: Any = None,
     /,
@@ -160,7 +177,8 @@ def trace(
 ) -> Any:
     """Trace every call of the decorated callable as one span.
 
-    Use bare (``@trace``) or called (``@trace(event_type="chain", ...)``).
+    Use bare (``@trace``), called (``@trace(event_type="chain", ...)``) or
+    directly (``trace(func, event_name="step")``).
 
     Arguments:
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import traceback
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
@@ -129,7 +129,7 @@ def test_exception_thrown_into_generator_and_not_handled(
     exporter: InMemorySpanExporter,
 ) -> None:
     @trace
-    def gen() -> Iterator[int]:
+    def gen() -> Generator[int, None, None]:
         yield 1
         yield 2
 
@@ -209,7 +209,7 @@ def test_generator_break_ends_span(exporter: InMemorySpanExporter) -> None:
 
 def test_generator_explicit_close(exporter: InMemorySpanExporter) -> None:
     @trace
-    def gen() -> Iterator[int]:
+    def gen() -> Generator[int, None, None]:
         yield 1
         yield 2
 
@@ -237,7 +237,7 @@ async def test_async_generator_early_aclose(exporter: InMemorySpanExporter) -> N
     closed = []
 
     @trace
-    async def agen() -> AsyncIterator[int]:
+    async def agen() -> AsyncGenerator[int, None]:
         try:
             for i in range(10):
                 yield i
@@ -256,7 +256,7 @@ async def test_async_generator_early_aclose(exporter: InMemorySpanExporter) -> N
 
 async def test_async_generator_break(exporter: InMemorySpanExporter) -> None:
     @trace
-    async def agen() -> AsyncIterator[int]:
+    async def agen() -> AsyncGenerator[int, None]:
         for i in range(10):
             yield i
 
