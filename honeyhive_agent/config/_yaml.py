@@ -76,13 +76,23 @@ class _Converter:
         self._file = file
         self._env = env
         self._constructor = yaml.constructor.SafeConstructor()
+        self._open: set[int] = set()
 
     def convert(self, node: yaml.Node, key_line: int | None = None) -> Node:
         line = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            return Node(self._mapping(node), line, key_line)
-        if isinstance(node, yaml.SequenceNode):
-            return Node([self.convert(item) for item in node.value], line, key_line)
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            # An alias may point at its own ancestor (`a: &x [*x]`).
+            if id(node) in self._open:
+                raise ConfigurationError(
+                    "recursive alias", file=self._file, line=line, expected="a finite value"
+                )
+            self._open.add(id(node))
+            try:
+                if isinstance(node, yaml.MappingNode):
+                    return Node(self._mapping(node), line, key_line)
+                return Node([self.convert(item) for item in node.value], line, key_line)
+            finally:
+                self._open.discard(id(node))
         assert isinstance(node, yaml.ScalarNode)
         return Node(self._scalar(node, line), line, key_line)
 
@@ -93,7 +103,7 @@ class _Converter:
             key_line = key_node.start_mark.line + 1
             if key_node.tag == _MERGE_TAG:
                 for source in self._merge_sources(value_node):
-                    for key, value in self._mapping(source).items():
+                    for key, value in self.convert(source).value.items():
                         merged.setdefault(key, value)
                 continue
             if not isinstance(key_node, yaml.ScalarNode):

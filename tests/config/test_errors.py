@@ -171,6 +171,7 @@ CASES: dict[str, Case] = {
         "an integer <= batch.max_queue_size (50)",
     ),
     "malformed expansion": Case("project: ${}\n", 1, None, "${NAME} or ${NAME:-default}"),
+    "recursive alias": Case("project: p\nx: &a [*a]\n", 2, None, "a finite value"),
     "top level is a list": Case("- a\n- b\n", 1, None, "a mapping of configuration keys"),
     "syntax error": Case("project: p\nsession:\n  name: [unclosed\n", 4, None, "valid YAML"),
     "bad indentation": Case("project: p\n  source: s\n", 2, None, "valid YAML"),
