@@ -24,14 +24,19 @@ __all__ = [
     "OtlpConfig",
     "SessionConfig",
     "TracerConfig",
+    "find_config_file",
     "load_config",
+    "tracer_config",
 ]
+
+_LAZY = ("find_config_file", "load_config", "tracer_config")
 
 
 def __getattr__(name: str) -> object:
-    # The loader imports yaml; keep `import honeyhive_agent.config` cheap.
-    if name == "load_config":
-        from honeyhive_agent.config.loader import load_config
+    # Keep `import honeyhive_agent.config` cheap: the loader is imported on
+    # first use (and PyYAML only when a config file exists).
+    if name in _LAZY:
+        from honeyhive_agent.config import loader
 
-        return load_config
+        return getattr(loader, name)
     raise AttributeError(name)
