@@ -26,6 +26,14 @@ _HEADLINE_KEYS = (
     semconv.GEN_AI_USAGE_OUTPUT_TOKENS,
     semconv.SESSION_ID,
 )
+# The session stamp repeats the session id under several names: noise here.
+_STAMP_KEYS = frozenset({
+    semconv.SESSION_NAME,
+    semconv.PROJECT,
+    semconv.SOURCE,
+    semconv.GEN_AI_CONVERSATION_ID,
+    semconv.OTEL_SESSION_ID,
+})
 
 
 def _short(value: Any, limit: int = _MAX_VALUE) -> str:
@@ -73,7 +81,13 @@ def format_span(span: ReadableSpan) -> str:
     if session:
         ids.append(f"session={session}")
     lines = ["  ".join(head), "    " + " ".join(ids)]
-    rest = [f"{k}={_short(v)}" for k, v in attrs.items() if k not in _HEADLINE_KEYS]
+    rest = [
+        f"{k}={_short(v)}"
+        for k, v in attrs.items()
+        if k not in _HEADLINE_KEYS
+        and k not in _STAMP_KEYS
+        and not k.startswith(semconv.TRACELOOP_PREFIX)
+    ]
     if rest:
         lines.append("    attrs: " + _short(", ".join(rest), _MAX_ATTRS_LINE))
     return "\n".join(lines)

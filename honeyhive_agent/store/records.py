@@ -14,8 +14,6 @@ from honeyhive_agent import semconv
 
 __all__ = ["SessionSummary", "StoredSpan", "span_row"]
 
-SESSION_NAME = "honeyhive.session_name"
-
 
 @dataclass(frozen=True)
 class SessionSummary:
@@ -140,7 +138,7 @@ def span_row(span: ReadableSpan) -> tuple[dict[str, Any], dict[str, Any]]:
     }
     session = {
         "session_id": session_id,
-        "name": _str_or_none(attrs.get(SESSION_NAME) or resource.get(SESSION_NAME)),
+        "name": _str_or_none(attrs.get(semconv.SESSION_NAME) or resource.get(semconv.SESSION_NAME)),
         "project": _str_or_none(attrs.get(semconv.PROJECT)),
         "source": _str_or_none(attrs.get(semconv.SOURCE)),
         "start_ns": row["start_ns"],
