@@ -1,0 +1,87 @@
+"""Anthropic instrumentor: every Messages API call becomes one CLIENT span.
+
+Patched (sync and async; missing targets in older SDKs are skipped):
+
+* ``messages.create`` (incl. ``stream=True``), ``messages.parse``,
+  ``messages.count_tokens``, ``messages.stream(...)``, and the same on
+  ``beta.messages``; ``with_raw_response`` / ``with_streaming_response`` go
+  through the patched methods;
+* the Bedrock and Vertex clients' beta ``Messages`` classes, which copy these
+  methods at class-definition time (their non-beta ``messages`` is the
+  first-party class, so it is covered already).
+
+Every patch is applied when ``import anthropic`` completes (the patch table's
+module is the package itself), *after* those copies were made: each class
+gets exactly one wrapper, and no call makes two spans.
+
+The SDK's own OpenTelemetry spans (``anthropic`` 2.x) are switched off for
+clients whose user did not configure them explicitly; see
+:mod:`instrumentors.anthropic._sdk_tracing` for the exact rule.
+
+Attributes are those of issue 4 in both families (``gen_ai.*`` and
+``honeyhive_*``); see :mod:`instrumentors._span`. Anthropic specifics:
+``gen_ai.provider.name`` is ``anthropic`` (``aws.bedrock`` / ``gcp.vertex_ai``
+for those clients), the ``system`` prompt is ``gen_ai.system_instructions``
+and ``honeyhive_inputs.chat_history.0`` (role ``system``), thinking blocks are
+``reasoning`` parts and ``honeyhive_outputs.thinking``, cache token counts are
+``gen_ai.usage.cache_read.input_tokens`` /
+``gen_ai.usage.cache_creation.input_tokens`` and are included in
+``gen_ai.usage.input_tokens``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from instrumentors._base import LLMInstrumentor, Patch
+
+from ._sdk_tracing import copy_option_wrapper, set_option_wrapper
+from ._wrappers import count_tokens_wrapper, create_wrapper, stream_wrapper
+
+__all__ = ["AnthropicInstrumentor"]
+
+_PACKAGE = "anthropic"
+
+# (attribute path of the Messages class inside the package, event-name prefix)
+_RESOURCES: tuple[tuple[str, str], ...] = (
+    ("resources.messages.messages", "anthropic.messages"),
+    ("resources.beta.messages.messages", "anthropic.beta.messages"),
+    ("resources.beta.prompt_caching.messages", "anthropic.beta.prompt_caching.messages"),
+    ("lib.bedrock._beta_messages", "anthropic.bedrock.beta.messages"),
+    ("lib.vertex._beta_messages", "anthropic.vertex.beta.messages"),
+)
+_METHODS = (
+    ("create", create_wrapper),
+    ("parse", create_wrapper),
+    ("count_tokens", count_tokens_wrapper),
+    ("stream", stream_wrapper),
+)
+
+
+def _patch_table() -> tuple[Patch, ...]:
+    patches: list[Patch] = []
+    for path, prefix in _RESOURCES:
+        for cls, is_async in (("Messages", False), ("AsyncMessages", True)):
+            for method, factory in _METHODS:
+                target = f"{path}.{cls}.{method}"
+                patches.append(
+                    Patch(_PACKAGE, target, factory(f"{prefix}.{method}", is_async=is_async))
+                )
+    patches.append(
+        Patch(_PACKAGE, "_base_client.BaseClient._set_open_telemetry", set_option_wrapper)
+    )
+    patches.append(
+        Patch(_PACKAGE, "_base_client.BaseClient._copy_open_telemetry", copy_option_wrapper)
+    )
+    return tuple(patches)
+
+
+class AnthropicInstrumentor(LLMInstrumentor):
+    """Traces the ``anthropic`` SDK; see the module docstring."""
+
+    name = "anthropic"
+    library = "anthropic"
+    dependencies = ("anthropic >= 0.40",)
+
+    def patches(self) -> Sequence[Patch]:
+        return _patch_table()

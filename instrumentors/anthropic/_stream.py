@@ -1,0 +1,212 @@
+"""Messages streams: accumulate raw events, and trace ``messages.stream(...)``.
+
+:class:`MessageStreamState` is the :class:`~instrumentors._stream.StreamState`
+for Anthropic's server-sent events: it sees every ``RawMessageStreamEvent``
+the app receives and keeps just enough to describe the reply at the end (id,
+model, content blocks, stop reason, usage). Per event that is a few attribute
+reads and a list append; strings are joined once, when the span ends.
+
+``messages.stream(...)`` returns a ``MessageStreamManager`` whose request is
+only sent on ``__enter__``. :class:`StreamManagerProxy` (and the async twin)
+starts the span there and slips our stream proxy in as the ``MessageStream``'s
+raw stream, so the SDK's own helper (``text_stream``, ``get_final_message()``,
+``get_final_text()``, ``until_done()``, the high-level events) runs unchanged
+on top of it, and the span ends when that raw stream ends, fails, is closed
+(leaving the ``with`` block closes it) or is garbage collected.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from contextvars import Token
+from typing import Any
+
+import wrapt
+from opentelemetry import context as otel_context
+from opentelemetry import trace as otel_trace
+from opentelemetry.context import Context
+
+from honeyhive_agent._log import logger
+from honeyhive_agent.serializer import Attributes, Serializer
+from instrumentors._span import CallSpan
+from instrumentors._stream import AsyncStreamProxy, StreamState, SyncStreamProxy
+
+from ._attributes import message_usage, reply_attributes
+from ._content import REDACTED_THINKING, TOOL_CALL_BLOCKS, Part, block_part, field
+
+__all__ = ["AsyncStreamManagerProxy", "MessageStreamState", "StreamManagerProxy", "activate"]
+
+
+def activate(call: CallSpan) -> Token[Context]:
+    """Make the call's span current (returns the token for ``context.detach``)."""
+    return otel_context.attach(otel_trace.set_span_in_context(call.span))
+
+
+class _Block:
+    __slots__ = ("chunks", "head", "kind")
+
+    def __init__(self, head: Any) -> None:
+        self.head = head
+        self.kind = field(head, "type")
+        self.chunks: list[str] = []
+
+
+class MessageStreamState(StreamState):
+    """Rebuilds the reply from raw stream events (see the module docstring)."""
+
+    __slots__ = ("_blocks", "id", "model", "serializer", "stop_reason", "usage")
+
+    def __init__(self, serializer: Serializer) -> None:
+        super().__init__()
+        self.serializer = serializer
+        self.id: str | None = None
+        self.model: str | None = None
+        self.stop_reason: str | None = None
+        self.usage: dict[str, Any] = {}
+        self._blocks: dict[int, _Block] = {}
+
+    def on_chunk(self, chunk: Any) -> bool:
+        kind = chunk.type
+        if kind == "content_block_delta":
+            if not self.first_ns:  # the first output token
+                self.first_ns = time.perf_counter_ns()
+            block = self._blocks.get(chunk.index)
+            if block is not None:
+                delta = chunk.delta
+                dtype = delta.type
+                if dtype == "text_delta":
+                    block.chunks.append(delta.text)
+                elif dtype == "input_json_delta":
+                    block.chunks.append(delta.partial_json)
+                elif dtype == "thinking_delta":
+                    block.chunks.append(delta.thinking)
+        elif kind == "content_block_start":
+            self._blocks[chunk.index] = _Block(chunk.content_block)
+        elif kind == "message_start":
+            message = chunk.message
+            self.id = message.id
+            self.model = message.model
+            self.usage.update(message_usage(message.usage))
+        elif kind == "message_delta":
+            self.stop_reason = field(chunk.delta, "stop_reason")
+            self.usage.update(message_usage(getattr(chunk, "usage", None)))
+        return True
+
+    def attributes(self, call: CallSpan) -> Attributes:
+        return reply_attributes(
+            self.serializer,
+            response_id=self.id,
+            model=self.model,
+            stop_reason=self.stop_reason,
+            usage=self.usage,
+            parts=self.parts() if self.serializer.capture_content else None,
+        )
+
+    def parts(self) -> list[Part]:
+        """The content blocks received so far, as GenAI parts, in index order."""
+        out: list[Part] = []
+        for index in sorted(self._blocks):
+            block = self._blocks[index]
+            kind = block.kind
+            if kind == "text":
+                out.append({"type": "text", "content": "".join(block.chunks)})
+            elif kind in TOOL_CALL_BLOCKS:
+                part = block_part(block.head)
+                if block.chunks:
+                    part["arguments"] = _arguments("".join(block.chunks))
+                out.append(part)
+            elif kind == "thinking":
+                out.append({"type": "reasoning", "content": "".join(block.chunks)})
+            elif kind == "redacted_thinking":
+                out.append({"type": "reasoning", "content": REDACTED_THINKING})
+            else:
+                out.append(block_part(block.head))
+        return out
+
+
+def _arguments(raw: str) -> Any:
+    """Streamed tool input: the parsed JSON object, or the raw text if cut short."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+StartCall = Callable[[], "tuple[CallSpan, MessageStreamState] | None"]
+"""Starts the span of a ``messages.stream`` call (None: run untraced)."""
+
+
+def _attach(stream: Any, call: CallSpan, state: MessageStreamState, is_async: bool) -> None:
+    """Put our proxy under the SDK's ``MessageStream`` as its raw stream."""
+    raw = getattr(stream, "_raw_stream", None)
+    if raw is None:
+        # An SDK whose helper has another shape: the span still ends, without output.
+        call.finish()
+        logger.debug("anthropic: MessageStream without _raw_stream; output not recorded")
+        return
+    proxy_type = AsyncStreamProxy if is_async else SyncStreamProxy
+    stream._raw_stream = proxy_type(raw, call, state)
+
+
+class StreamManagerProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
+    """``MessageStreamManager`` whose ``__enter__`` starts the call's span."""
+
+    def __init__(self, wrapped: Any, start: StartCall) -> None:
+        super().__init__(wrapped)
+        self._self_start = start
+
+    def __enter__(self) -> Any:
+        started = self._self_start()
+        if started is None:
+            return self.__wrapped__.__enter__()
+        call, state = started
+        token = activate(call)
+        try:
+            stream = self.__wrapped__.__enter__()
+        except BaseException as exc:
+            call.fail(exc)
+            raise
+        finally:
+            otel_context.detach(token)
+        try:
+            _attach(stream, call, state, is_async=False)
+        except Exception as exc:  # noqa: BLE001 - the app gets its stream regardless
+            logger.debug("anthropic: could not trace a message stream: %r", exc)
+            call.finish()
+        return stream
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        return self.__wrapped__.__exit__(exc_type, exc, tb)
+
+
+class AsyncStreamManagerProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
+    """``AsyncMessageStreamManager`` whose ``__aenter__`` starts the call's span."""
+
+    def __init__(self, wrapped: Any, start: StartCall) -> None:
+        super().__init__(wrapped)
+        self._self_start = start
+
+    async def __aenter__(self) -> Any:
+        started = self._self_start()
+        if started is None:
+            return await self.__wrapped__.__aenter__()
+        call, state = started
+        token = activate(call)
+        try:
+            stream = await self.__wrapped__.__aenter__()
+        except BaseException as exc:
+            call.fail(exc)
+            raise
+        finally:
+            otel_context.detach(token)
+        try:
+            _attach(stream, call, state, is_async=True)
+        except Exception as exc:  # noqa: BLE001
+            logger.debug("anthropic: could not trace a message stream: %r", exc)
+            call.finish()
+        return stream
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        return await self.__wrapped__.__aexit__(exc_type, exc, tb)
