@@ -166,6 +166,12 @@ class HoneyHiveClient:
             return True
         flushed = self.flush(timeout_s)
         self._closed = True
+        if not flushed:
+            self._warn(
+                "HoneyHive API at %s did not answer in time; %d session call(s) dropped",
+                self.server_url,
+                self._pending,
+            )
         with contextlib.suppress(queue.Full):
             self._queue.put_nowait(_STOP)
         if flushed:

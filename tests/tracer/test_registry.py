@@ -8,9 +8,16 @@ from pathlib import Path
 import pytest
 
 import honeyhive_agent
+from honeyhive_agent import tracer as api
 from honeyhive_agent.config.loader import load_config
+from honeyhive_agent.errors import ConfigurationError
 from honeyhive_agent.tracer import HoneyHiveTracer, registry
 from tests.tracer.conftest import AgentLog
+
+
+def test_package_exports_the_tracer_api() -> None:
+    for name in ("HoneyHiveTracer", "init", "get_tracer", "flush", "shutdown"):
+        assert getattr(honeyhive_agent, name) is getattr(api, name)
 
 
 def test_get_or_create_builds_the_default_tracer_once() -> None:
@@ -20,7 +27,7 @@ def test_get_or_create_builds_the_default_tracer_once() -> None:
     assert tracer.name == "default"
     assert registry.get_or_create() is tracer
     assert registry.get("default") is tracer
-    assert honeyhive_agent.get_tracer() is tracer
+    assert api.get_tracer() is tracer
 
 
 def test_get_or_create_is_thread_safe() -> None:
@@ -66,7 +73,7 @@ def test_disabled_agent_gives_no_tracer(monkeypatch: pytest.MonkeyPatch) -> None
     assert registry.get_or_create() is None
     assert registry.all_tracers() == []
     # An explicit init() still returns a working (inert, unregistered) tracer.
-    inert = honeyhive_agent.init()
+    inert = api.init()
     assert isinstance(inert, HoneyHiveTracer)
     assert inert.config.effective_exporters == ()
     with inert.get_otel_tracer().start_as_current_span("s"):
@@ -97,25 +104,25 @@ def test_init_builds_and_registers_every_tracer(tmp_path: Path) -> None:
 
 
 def test_module_level_init_applies_overrides() -> None:
-    tracer = honeyhive_agent.init(project="from-init", exporters=["none"])
+    tracer = api.init(project="from-init", exporters=["none"])
     assert tracer.config.project == "from-init"
     assert registry.get() is tracer
-    assert honeyhive_agent.get_tracer() is tracer
-    again = honeyhive_agent.init(project="second", exporters=["none"])
+    assert api.get_tracer() is tracer
+    again = api.init(project="second", exporters=["none"])
     assert registry.get() is again
     assert tracer in registry.all_tracers()  # still flushed at exit
 
 
 def test_init_raises_on_invalid_arguments() -> None:
-    with pytest.raises(honeyhive_agent.ConfigurationError):
-        honeyhive_agent.init(exporters=["nonsense"])
+    with pytest.raises(ConfigurationError):
+        api.init(exporters=["nonsense"])
 
 
 def test_flush_and_shutdown_all() -> None:
     a = HoneyHiveTracer(name="a", exporters=["none"])
     b = HoneyHiveTracer(name="b", exporters=["none"])
-    assert honeyhive_agent.flush(1000)
-    honeyhive_agent.shutdown(1000)
+    assert api.flush(1000)
+    api.shutdown(1000)
     assert a.is_shutdown and b.is_shutdown
 
 
