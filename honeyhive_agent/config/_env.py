@@ -25,7 +25,7 @@ from honeyhive_agent.config._schema import (
 )
 from honeyhive_agent.errors import ConfigurationError
 
-_WHERE = Where(file=None, label="environment")
+_WHERE = Where(file=None)
 
 # Variable -> (leaf path, check). Listed in priority order where two
 # variables feed one leaf: the signal-specific OTEL_*_TRACES_* one first.

@@ -41,11 +41,9 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 @dataclass(frozen=True)
 class Where:
-    """The source being validated: a file (``file`` set) or not."""
+    """The source being validated: a file (``file`` set) or not (env, arguments)."""
 
     file: str | None
-    label: str
-    """"file", "environment" or "argument": used in messages."""
 
     def fail(
         self, reason: str, *, key: str | None, line: int | None, expected: str | None
@@ -308,8 +306,11 @@ def regex_list() -> Validator:
     return check
 
 
-def string_map(*, secret_values: bool = False) -> Validator:
-    """A mapping of names to text values (``otlp.headers``, resource attributes)."""
+def string_map() -> Validator:
+    """A mapping of names to text values (``otlp.headers``, resource attributes).
+
+    Values are never quoted in errors: header values are often credentials.
+    """
     expected = "a mapping of names to strings"
 
     def check(node: Node, where: Where, key: str) -> object:

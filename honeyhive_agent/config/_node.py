@@ -27,14 +27,6 @@ class Node:
     line: int | None = None
     key_line: int | None = None
 
-    @property
-    def is_mapping(self) -> bool:
-        return isinstance(self.value, dict)
-
-    @property
-    def is_sequence(self) -> bool:
-        return isinstance(self.value, list)
-
 
 def from_python(value: object) -> Node:
     """Wrap plain Python data (explicit arguments) into a :class:`Node` tree.

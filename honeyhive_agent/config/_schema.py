@@ -34,7 +34,7 @@ TRACER_KEYS: dict[str, Spec] = {
     "otlp": {
         "endpoint": f.url(),
         "traces_endpoint": f.url(),
-        "headers": f.string_map(secret_values=True),
+        "headers": f.string_map(),
         "protocol": f.choice(PROTOCOLS),
         "timeout_ms": f.integer(),
     },
@@ -70,7 +70,6 @@ INSTRUMENTOR_KEYS: dict[str, Validator] = {
     "on_conflict": f.choice(("honeyhive", "peer")),
 }
 TOP_ONLY = ("tracers", "instrumentors", *AGENT_KEYS)
-SECRET_KEYS = frozenset({("api_key",), ("otlp", "headers")})
 _TRACER_NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
 

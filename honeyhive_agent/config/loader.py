@@ -63,7 +63,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "batch": BatchConfig,
     "local": LocalConfig,
 }
-_ARGUMENTS = Where(file=None, label="argument")
+_ARGUMENTS = Where(file=None)
 
 
 def find_config_file(
@@ -178,7 +178,7 @@ def _read_file(
     root = read_file(found, file, env)
     if root is None:
         return Layer(), file
-    return validate_layer(root, Where(file=file, label="file")), file
+    return validate_layer(root, Where(file=file)), file
 
 
 def _env_layer(env: Mapping[str, str]) -> Layer:
