@@ -71,8 +71,10 @@ class BoundedBatchSpanProcessor(SpanProcessor):
 
     :meth:`on_end` never blocks and never does I/O, unless
     :attr:`export_on_local_root_end` is set: then the end of a local root
-    span (no parent, or a remote one) exports everything queued before
-    returning, so the spans are sent before the process can be killed.
+    span (no parent, or a remote one) waits (up to ``export_timeout_ms``)
+    until the worker has exported everything queued, so the spans are sent
+    before the process can be killed. While the destination is failing,
+    eager mode does not wait (a dead backend must not slow the app).
 
     ``on_first_export`` is called once, before the first export, in the
     exporting thread; its exceptions are swallowed.
@@ -122,6 +124,7 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         self._failed = 0
         self._exported = 0
         self._in_flight = 0
+        self._last_export_ok = True
 
     def _reinit_after_fork(self) -> None:
         self._init_state()
@@ -178,7 +181,13 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         if size >= self.max_export_batch_size:
             self._wake.set()
         if self.export_on_local_root_end and (span.parent is None or span.parent.is_remote):
-            self._flush(time.monotonic() + self.export_timeout_s)
+            if self._last_export_ok:
+                self._flush(time.monotonic() + self.export_timeout_s)
+            else:
+                # The destination is failing: waiting for it at every root
+                # span would let a dead backend slow the app down. Until an
+                # export succeeds again, eager mode only wakes the worker.
+                self._wake.set()
 
     def _start_worker(self) -> bool:
         """Start the worker (call with ``_lock`` held); ``False`` if threads are unavailable."""
@@ -312,7 +321,8 @@ class BoundedBatchSpanProcessor(SpanProcessor):
             logger.debug("export to %s raised", self.destination, exc_info=True)
             result = SpanExportResult.FAILURE
         self._in_flight = 0
-        if result is SpanExportResult.SUCCESS:
+        self._last_export_ok = result is SpanExportResult.SUCCESS
+        if self._last_export_ok:
             self._exported += len(batch)
         else:
             self._failed += len(batch)

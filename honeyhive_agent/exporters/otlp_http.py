@@ -193,6 +193,9 @@ class OtlpHttpSpanExporter(SpanExporter):
 
     def _get_client(self) -> httpx.Client:
         with self._lock:
+            if self._shutdown.is_set():
+                # Never open a client that shutdown() would not close.
+                raise RuntimeError("exporter shut down")
             if self._client is None:
                 import httpx
 
@@ -220,6 +223,8 @@ class OtlpHttpSpanExporter(SpanExporter):
                     response = self._get_client().post(
                         self.url, content=body, timeout=min(self.timeout_s, remaining)
                     )
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+                return self._fail(spans, f"bad URL: {type(exc).__name__}")
             except (httpx.TransportError, httpx.TimeoutException) as exc:
                 self.last_error = f"{type(exc).__name__}"
             else:

@@ -238,3 +238,22 @@ def test_eager_child_exits_with_os_exit_and_delivers() -> None:
         assert result.returncode == 0, result.stderr
         (span,) = rx.wait_for_spans(1)
     assert span["name"] == "work"
+
+
+def test_eager_mode_stops_waiting_while_the_backend_is_down() -> None:
+    exporter = OtlpHttpSpanExporter(closed_url(), timeout_s=0.3, max_retry_s=0.3)
+    proc = BoundedBatchSpanProcessor(
+        exporter, BatchConfig(schedule_delay_ms=60_000, export_timeout_ms=300)
+    )
+    proc.export_on_local_root_end = True
+    tracer = provider_with(proc).get_tracer("t")
+    with tracer.start_as_current_span("first"):
+        pass  # waits for the failing export (bounded by export_timeout_ms)
+    assert proc.failed_spans == 1
+    started = time.monotonic()
+    for _ in range(20):
+        with tracer.start_as_current_span("later"):
+            pass
+    # 20 root spans, none of them waiting 0.3 s for the dead backend.
+    assert time.monotonic() - started < 1.0
+    proc.shutdown(500)

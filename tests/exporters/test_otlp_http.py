@@ -181,3 +181,11 @@ def test_redact_url_hides_credentials() -> None:
     assert redact_url("https://user:pw@h.example:8443/v1/traces?key=s") == (
         "https://h.example:8443/v1/traces"
     )
+
+
+def test_bad_url_fails_at_once() -> None:
+    exporter = OtlpHttpSpanExporter("localhost:4318/v1/traces", timeout_s=5)
+    started = time.monotonic()
+    assert exporter.export(make_spans()) is SpanExportResult.FAILURE
+    assert time.monotonic() - started < 1.0
+    assert exporter.last_error and "bad URL" in exporter.last_error
