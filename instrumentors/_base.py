@@ -300,6 +300,11 @@ class LLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         if getattr(owner, attribute, None) is None:
             logger.debug("%s: %s not found, skipped", self.name, key)
             return
+        for entry in self._applied.values():
+            # The same class re-exported under another module path (older
+            # and newer SDK layouts listed side by side): wrap it once.
+            if entry.owner is owner and entry.name == attribute:
+                return
         wrapper = patch.factory(self)
         handle = wrapt.wrap_function_wrapper(owner, attribute, wrapper)
         self._applied[key] = _Applied(owner, attribute, handle)

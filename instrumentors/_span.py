@@ -72,14 +72,22 @@ class CallSpan:
         self.span = tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
         self.ended = False
 
-    def finish(self, attributes: Mapping[str, AttributeValue] | None = None) -> None:
-        """Add ``attributes`` and end the span (once; later calls are no-ops)."""
+    def finish(
+        self, attributes: Mapping[str, AttributeValue] | None = None, error: str | None = None
+    ) -> None:
+        """Add ``attributes`` and end the span (once; later calls are no-ops).
+
+        ``error`` marks a call that failed without an exception (an API
+        reporting failure inside a successful response): status ERROR.
+        """
         if self.ended:
             return
         self.ended = True
         try:
             if attributes:
                 self.span.set_attributes(attributes)
+            if error is not None:
+                self.span.set_status(Status(StatusCode.ERROR, error))
             self.span.end()
         except Exception as exc:  # noqa: BLE001 - a processor must not break the app
             logger.debug("ending span failed: %r", exc)
@@ -176,6 +184,8 @@ class ParamMap:
             value = kwargs.get(name)
             if value is None or isinstance(value, skip):
                 continue
+            if isinstance(value, type):  # parse(response_format=SomeModel)
+                value = value.__name__
             if gen_ai is not None:
                 if gen_ai == sc.GEN_AI_REQUEST_STOP_SEQUENCES:
                     stops = [value] if isinstance(value, str) else value
@@ -285,7 +295,7 @@ def _maybe_json(arguments: Any) -> Any:
 def part_text(part: Mapping[str, Any]) -> str | None:
     """How a part reads in the flattened HoneyHive ``content`` string."""
     kind = part.get("type")
-    if kind == "text":
+    if kind in ("text", "refusal"):
         content = part.get("content")
         return content if isinstance(content, str) else None
     if kind in ("uri", "blob"):

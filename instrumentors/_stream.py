@@ -18,7 +18,6 @@ was abandoned unclosed. Streams that did not run to completion carry
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import wrapt
@@ -37,9 +36,14 @@ class StreamState:
     :meth:`on_chunk` runs once per chunk on the app's thread: keep it to a
     few attribute reads and appends. It returns False to hide the chunk from
     the caller. :meth:`attributes` runs once, at the end.
+    Set ``first_ns`` (``time.perf_counter_ns()``) at the first chunk that
+    carries output: it becomes ``honeyhive_metrics.time_to_first_token_ms``.
     """
 
-    __slots__ = ()
+    __slots__ = ("first_ns",)
+
+    def __init__(self) -> None:
+        self.first_ns = 0
 
     def on_chunk(self, chunk: Any) -> bool:
         return True
@@ -56,7 +60,7 @@ def _end(proxy: Any, how: str, exc: BaseException | None = None) -> None:
     proxy._self_call = None
     try:
         attrs = proxy._self_state.attributes(call)
-        first = proxy._self_first_ns
+        first = proxy._self_state.first_ns
         if first:
             attrs[TIME_TO_FIRST_TOKEN] = call.elapsed_ms(first)
         if how != "done":
@@ -96,7 +100,6 @@ class SyncStreamProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
         super().__init__(wrapped)
         self._self_call: CallSpan | None = call
         self._self_state = state
-        self._self_first_ns = 0
         self._self_next = wrapped.__next__
 
     def __iter__(self) -> SyncStreamProxy:
@@ -112,8 +115,6 @@ class SyncStreamProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
             except BaseException as exc:
                 _end(self, "error", exc)
                 raise
-            if not self._self_first_ns:
-                self._self_first_ns = time.perf_counter_ns()
             try:
                 keep = self._self_state.on_chunk(chunk)
             except Exception as err:  # noqa: BLE001 - the chunk still reaches the app
@@ -149,7 +150,6 @@ class AsyncStreamProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
         super().__init__(wrapped)
         self._self_call: CallSpan | None = call
         self._self_state = state
-        self._self_first_ns = 0
         self._self_anext = wrapped.__anext__
 
     def __aiter__(self) -> AsyncStreamProxy:
@@ -165,8 +165,6 @@ class AsyncStreamProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
             except BaseException as exc:
                 _end(self, "error", exc)
                 raise
-            if not self._self_first_ns:
-                self._self_first_ns = time.perf_counter_ns()
             try:
                 keep = self._self_state.on_chunk(chunk)
             except Exception as err:  # noqa: BLE001

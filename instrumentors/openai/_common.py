@@ -1,0 +1,142 @@
+"""What every OpenAI endpoint mapping shares: the Endpoint shape and small readers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from honeyhive_agent import semconv as sc
+from honeyhive_agent.serializer import Attributes, Serializer
+
+from .._span import CallSpan, ParamMap, media_part, text_part
+from .._stream import StreamState
+
+OPENAI = "openai"
+AZURE = "azure.ai.openai"
+_AZURE_CLASSES = frozenset({"AzureOpenAI", "AsyncAzureOpenAI", "BaseAzureClient"})
+
+
+def get(obj: Any, key: str, default: Any = None) -> Any:
+    """``obj[key]`` for request dicts, ``obj.key`` for SDK models."""
+    if isinstance(obj, Mapping):
+        return obj.get(key, default)
+    return getattr(obj, key, default)
+
+
+class Endpoint:
+    """How one OpenAI endpoint maps onto span attributes.
+
+    One instance per patched method, built at patch time. Subclasses fill
+    :meth:`request`, :meth:`response` and :meth:`stream_state`.
+    """
+
+    operation: str = "chat"
+    injects_usage: bool = False
+    """Add ``stream_options.include_usage`` to streamed requests (Chat/Completions)."""
+
+    def __init__(self, params: ParamMap) -> None:
+        self.params = params
+
+    def request(self, out: Attributes, kwargs: Mapping[str, Any], serializer: Serializer) -> None:
+        """Input attributes (content) and request-derived attributes."""
+
+    def response(self, out: Attributes, result: Any, serializer: Serializer) -> str | None:
+        """Output attributes of a complete response; returns an error text or None."""
+        return None
+
+    def stream_state(
+        self, kwargs: Mapping[str, Any], serializer: Serializer, hide_usage: bool
+    ) -> StreamState:
+        return StreamState()
+
+
+class ResultState(StreamState):
+    """Base for stream states that can fall back to a final response object."""
+
+    __slots__ = ("endpoint", "serializer")
+
+    def __init__(self, endpoint: Endpoint, serializer: Serializer) -> None:
+        super().__init__()
+        self.endpoint = endpoint
+        self.serializer = serializer
+
+    def attributes(self, call: CallSpan) -> Attributes:
+        return {}
+
+
+class ClientInfo:
+    """Provider and server address of an SDK client (cached per client object)."""
+
+    __slots__ = ("address", "port", "provider", "usage_ok")
+
+    def __init__(self, client: Any) -> None:
+        azure = any(c.__name__ in _AZURE_CLASSES for c in type(client).__mro__)
+        self.provider = AZURE if azure else OPENAI
+        self.address: str | None = None
+        self.port: int | None = None
+        url = getattr(client, "base_url", None)
+        host = getattr(url, "host", None)
+        if isinstance(host, str) and host:
+            self.address = host
+            port = getattr(url, "port", None)
+            self.port = port if isinstance(port, int) else None
+        # Azure accepts stream_options only from API version 2024-09-01 on;
+        # an older version would reject the request we changed.
+        version = getattr(client, "_api_version", None)
+        self.usage_ok = not azure or (isinstance(version, str) and version >= "2024-09-01")
+
+    def add(self, out: Attributes) -> None:
+        if self.address:
+            out[sc.SERVER_ADDRESS] = self.address
+            if self.port is not None:
+                out[sc.SERVER_PORT] = self.port
+
+
+def output_type(response_format: Any) -> str | None:
+    """``gen_ai.output.type`` from a Chat ``response_format`` / Responses ``text.format``."""
+    if response_format is None:
+        return None
+    if isinstance(response_format, type):
+        return "json"
+    kind = get(response_format, "type")
+    if kind in ("json_schema", "json_object"):
+        return "json"
+    if kind == "text":
+        return "text"
+    return None
+
+
+def content_parts(content: Any) -> list[dict[str, Any]]:
+    """Chat / Responses message content -> GenAI parts (media as placeholders)."""
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [text_part(content)]
+    if not isinstance(content, list | tuple):
+        return [text_part(str(content))]
+    parts: list[dict[str, Any]] = []
+    for item in content:
+        if isinstance(item, str):
+            parts.append(text_part(item))
+            continue
+        kind = get(item, "type")
+        if kind in ("text", "input_text", "output_text"):
+            parts.append(text_part(str(get(item, "text", ""))))
+        elif kind == "refusal":
+            parts.append({"type": "refusal", "content": str(get(item, "refusal", ""))})
+        elif kind == "image_url":
+            image = get(item, "image_url")
+            url = image if isinstance(image, str) else get(image, "url")
+            parts.append(media_part("image", url if isinstance(url, str) else None))
+        elif kind == "input_image":
+            url = get(item, "image_url")
+            parts.append(media_part("image", url if isinstance(url, str) else None))
+        elif kind == "input_audio":
+            audio = get(item, "input_audio")
+            fmt = get(audio, "format")
+            parts.append(media_part("audio", None, f"audio/{fmt}" if fmt else None))
+        elif kind in ("file", "input_file"):
+            parts.append(media_part("file"))
+        else:
+            parts.append({"type": str(kind)})
+    return parts

@@ -1,0 +1,200 @@
+"""The per-call wrapper shared by every OpenAI endpoint (sync and async).
+
+Per call: skip check, one attribute dict, one span; then the result is either
+recorded and returned as is, wrapped in a stream proxy, or (raw responses)
+handed to :mod:`instrumentors._raw`. Anything that goes wrong in here is
+logged once and the call proceeds as if the agent were absent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from honeyhive_agent._log import warn_once
+from honeyhive_agent.serializer import Attributes, Serializer
+
+from .._base import LLMInstrumentor, Wrapper, WrapperFactory
+from .._raw import raw_mode, wrap_raw_response
+from .._span import CallSpan, ParamMap, base_attributes, span_name
+from .._stream import AsyncStreamProxy, SyncStreamProxy, finish_stream
+from ._common import ClientInfo, Endpoint
+
+EndpointFactory = Callable[[ParamMap], Endpoint]
+
+
+def _sdk_types() -> tuple[tuple[type, ...], type, type]:
+    """(not-given sentinel types, Stream, AsyncStream), read at patch time."""
+    import openai
+    from openai import _types
+
+    skip = tuple(
+        t for t in (getattr(_types, "NotGiven", None), getattr(_types, "Omit", None))
+        if isinstance(t, type)
+    )
+    return skip, openai.Stream, openai.AsyncStream
+
+
+class _Clients:
+    """ClientInfo per SDK client, recomputed when its ``base_url`` changes."""
+
+    def __init__(self) -> None:
+        self._cache: weakref.WeakKeyDictionary[Any, tuple[Any, ClientInfo]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def get(self, client: Any) -> ClientInfo:
+        url = getattr(client, "base_url", None)
+        try:
+            cached = self._cache.get(client)
+        except TypeError:  # unhashable or not weak-referenceable
+            return ClientInfo(client)
+        if cached is not None and cached[0] is url:
+            return cached[1]
+        info = ClientInfo(client)
+        with contextlib.suppress(TypeError):
+            self._cache[client] = (url, info)
+        return info
+
+
+class _Call:
+    """Everything one wrapped method needs, built once at patch time."""
+
+    def __init__(self, inst: LLMInstrumentor, endpoint: Endpoint, stream_types: tuple[type, type]):
+        self.inst = inst
+        self.endpoint = endpoint
+        self.event_name = f"openai.{endpoint.operation}"
+        self.clients = _Clients()
+        self.sync_stream, self.async_stream = stream_types
+
+    def start(
+        self, instance: Any, kwargs: dict[str, Any]
+    ) -> tuple[CallSpan, dict[str, Any], bool]:
+        inst, endpoint = self.inst, self.endpoint
+        serializer = inst.serializer
+        info = self.clients.get(getattr(instance, "_client", None))
+        model = kwargs.get("model")
+        attrs = base_attributes(
+            operation=endpoint.operation,
+            provider=info.provider,
+            event_name=self.event_name,
+            model=model,
+        )
+        info.add(attrs)
+        endpoint.params.add(attrs, kwargs, serializer)
+        endpoint.request(attrs, kwargs, serializer)
+        call = CallSpan(inst.tracer, span_name(endpoint.operation, model), attrs, serializer)
+        hide = False
+        if endpoint.injects_usage and kwargs.get("stream") is True and info.usage_ok:
+            options = kwargs.get("stream_options")
+            if not endpoint.params.given(options):
+                kwargs = {**kwargs, "stream_options": {"include_usage": True}}
+                hide = True
+            elif isinstance(options, Mapping) and "include_usage" not in options:
+                kwargs = {**kwargs, "stream_options": {**options, "include_usage": True}}
+                hide = True
+        return call, kwargs, hide
+
+    def done(self, call: CallSpan, result: Any, kwargs: dict[str, Any], hide: bool,
+             is_async: bool) -> Any:
+        try:
+            mode = raw_mode(kwargs)
+            if mode is not None:
+                return wrap_raw_response(
+                    result, mode, call, lambda parsed: self.record(call, parsed, hide), is_async
+                )
+            return self.record(call, result, hide)
+        except Exception as exc:  # noqa: BLE001 - the app gets its result regardless
+            warn_once("openai-result", "could not record an OpenAI response: %r", exc)
+            call.finish()
+            return result
+
+    def record(self, call: CallSpan, result: Any, hide: bool) -> Any:
+        """End the span with ``result``, or hand it to a stream proxy."""
+        serializer: Serializer = call.serializer
+        if isinstance(result, self.sync_stream):
+            state = self.endpoint.stream_state({}, serializer, hide)
+            return SyncStreamProxy(result, call, state)
+        if isinstance(result, self.async_stream):
+            state = self.endpoint.stream_state({}, serializer, hide)
+            return AsyncStreamProxy(result, call, state)
+        attrs: Attributes = {}
+        error = self.endpoint.response(attrs, result, serializer)
+        call.finish(attrs, error)
+        return result
+
+
+def call_wrapper(
+    endpoint_cls: EndpointFactory, pairs: Sequence[tuple[str, str | None]], *, is_async: bool
+) -> WrapperFactory:
+    """A :class:`~instrumentors._base.Patch` factory for one OpenAI method."""
+
+    def factory(inst: LLMInstrumentor) -> Wrapper:
+        skip, stream, async_stream = _sdk_types()
+        c = _Call(inst, endpoint_cls(ParamMap(pairs, skip)), (stream, async_stream))
+
+        if not is_async:
+
+            def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+                if inst.should_skip_call():
+                    return wrapped(*args, **kwargs)
+                try:
+                    call, call_kwargs, hide = c.start(instance, kwargs)
+                except Exception as exc:  # noqa: BLE001
+                    warn_once("openai-start", "could not trace an OpenAI call: %r", exc)
+                    return wrapped(*args, **kwargs)
+                try:
+                    result = wrapped(*args, **call_kwargs)
+                except BaseException as exc:
+                    call.fail(exc)
+                    raise
+                return c.done(call, result, call_kwargs, hide, False)
+
+            return wrapper
+
+        async def async_wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+            if inst.should_skip_call():
+                return await wrapped(*args, **kwargs)
+            try:
+                call, call_kwargs, hide = c.start(instance, kwargs)
+            except Exception as exc:  # noqa: BLE001
+                warn_once("openai-start", "could not trace an OpenAI call: %r", exc)
+                return await wrapped(*args, **kwargs)
+            try:
+                result = await wrapped(*args, **call_kwargs)
+            except BaseException as exc:
+                call.fail(exc)
+                raise
+            return c.done(call, result, call_kwargs, hide, True)
+
+        return async_wrapper
+
+    return factory
+
+
+def helper_close(*, is_async: bool) -> WrapperFactory:
+    """``ChatCompletionStream.close`` & co. close the HTTP response, not the raw
+    stream they iterate: end that stream's span here."""
+
+    def factory(inst: LLMInstrumentor) -> Wrapper:
+        if not is_async:
+
+            def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+                try:
+                    return wrapped(*args, **kwargs)
+                finally:
+                    finish_stream(getattr(instance, "_raw_stream", None), "closed")
+
+            return wrapper
+
+        async def async_wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+            try:
+                return await wrapped(*args, **kwargs)
+            finally:
+                finish_stream(getattr(instance, "_raw_stream", None), "closed")
+
+        return async_wrapper
+
+    return factory
