@@ -81,13 +81,7 @@ def find_config_file(
     named = env.get(CONFIG_ENV, "").strip()
     if named:
         path = base / Path(named).expanduser()
-        if not path.is_file():
-            raise ConfigurationError(
-                f"config file {str(path)!r} does not exist",
-                file=str(path),
-                key=CONFIG_ENV,
-                expected="the path of a YAML config file",
-            )
+        _require_file(path, key=CONFIG_ENV)
         return path
     for name in CONFIG_NAMES:
         path = base / name
@@ -160,12 +154,7 @@ def _read_file(
         found = Path(path).expanduser()
         if cwd is not None and not found.is_absolute():
             found = Path(cwd) / found
-        if not found.is_file():
-            raise ConfigurationError(
-                f"config file {str(found)!r} does not exist",
-                file=str(found),
-                expected="the path of a YAML config file",
-            )
+        _require_file(found, key=None)
     else:
         found_or_none = find_config_file(env, cwd)
         if found_or_none is None:
@@ -179,6 +168,18 @@ def _read_file(
     if root is None:
         return Layer(), file
     return validate_layer(root, Where(file=file)), file
+
+
+def _require_file(path: Path, *, key: str | None) -> None:
+    if path.is_file():
+        return
+    problem = "is not a file" if path.exists() else "does not exist"
+    raise ConfigurationError(
+        f"config file {str(path)!r} {problem}",
+        file=str(path),
+        key=key,
+        expected="the path of a YAML config file",
+    )
 
 
 def _env_layer(env: Mapping[str, str]) -> Layer:

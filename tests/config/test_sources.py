@@ -167,6 +167,16 @@ def test_explicit_path_must_exist(tmp_path: Path) -> None:
     assert "does not exist" in str(info.value)
 
 
+def test_directory_is_not_a_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        load_config(tmp_path, env={})
+    assert "is not a file" in str(info.value)
+    with pytest.raises(ConfigurationError) as info:
+        load_config(env={"HONEYHIVE_CONFIG": str(tmp_path)})
+    assert info.value.key == "HONEYHIVE_CONFIG"
+    assert "is not a file" in str(info.value)
+
+
 def test_explicit_relative_path_uses_cwd(tmp_path: Path, write_yaml: WriteYaml) -> None:
     write_yaml("project: rel\n", name="sub/conf.yaml")
     config = load_config("conf.yaml", env={}, cwd=tmp_path / "sub")
