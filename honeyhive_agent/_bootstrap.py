@@ -156,9 +156,11 @@ def _publish_session(config: AgentConfig) -> None:
         return
     if config.default_tracer.session.id:
         return  # joining a configured session: the config already says so
-    from honeyhive_agent.tracer.session import new_session_id
+    # uuid4 like tracer.session.new_session_id, without importing the tracer
+    # package (and with it the OpenTelemetry SDK) at start-up.
+    import uuid
 
-    os.environ[SESSION_ENV] = new_session_id()
+    os.environ[SESSION_ENV] = str(uuid.uuid4())
     os.environ[SESSION_ROOT_ENV] = str(os.getpid())
 
 
