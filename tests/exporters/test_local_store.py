@@ -127,16 +127,17 @@ db, index, go = sys.argv[1], sys.argv[2], sys.argv[3]
 proc = BoundedBatchSpanProcessor(LocalSpanExporter(db), BatchConfig(
     schedule_delay_ms=60000, max_export_batch_size=5))
 tracer = provider_with(proc).get_tracer("w")
+open(go + "." + index, "w").close()  # ready
 while not os.path.exists(go):
     time.sleep(0.005)
-for i in range(60):
+for i in range(200):
     with tracer.start_as_current_span(f"w{index}-{i}") as span:
         span.set_attribute("honeyhive.session_id", f"proc-{index}")
         span.set_attribute("gen_ai.usage.input_tokens", 1)
-    if i % 5 == 4:
+    if i % 2 == 1:
         proc.force_flush(20000)
 proc.shutdown(20000)
-assert proc.failed_spans == 0 and proc.exported_spans == 60, (proc.failed_spans,)
+assert proc.failed_spans == 0 and proc.exported_spans == 200, (proc.failed_spans,)
 """
 
 
@@ -151,7 +152,11 @@ def test_several_processes_write_at_once(tmp_path: Path) -> None:
         )
         for i in range(4)
     ]
-    time.sleep(0.3)  # let them import, then start all at once
+    deadline = time.monotonic() + 30
+    # Wait until all have imported, then release them at once.
+    while not all(Path(f"{go}.{i}").exists() for i in range(4)):
+        assert time.monotonic() < deadline, "writers did not start"
+        time.sleep(0.01)
     Path(go).touch()
     for w in writers:
         _, err = w.communicate(timeout=60)
@@ -161,4 +166,4 @@ def test_several_processes_write_at_once(tmp_path: Path) -> None:
     sessions = {s.session_id: s for s in store.list_sessions(limit=None)}
     assert sorted(sessions) == [f"proc-{i}" for i in range(4)]
     for s in sessions.values():
-        assert s.span_count == 60 and s.input_tokens == 60
+        assert s.span_count == 200 and s.input_tokens == 200
