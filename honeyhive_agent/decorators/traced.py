@@ -53,8 +53,42 @@ T = TypeVar("T")
 DEFAULT_EVENT_TYPE = "tool"
 
 
+class TracedBoundFunction(wrapt.BoundFunctionWrapper):  # type: ignore[type-arg,misc]
+    """A traced method bound to its instance or class (``obj.method``)."""
+
+    def __reduce_ex__(self, protocol: object) -> Any:
+        # Like a bound method: pickled as getattr(receiver, name), so
+        # ``ProcessPoolExecutor.submit(obj.method)`` works as without @trace.
+        receiver = self._self_instance
+        if receiver is None:
+            receiver = self._self_owner
+        return getattr, (receiver, self.__name__)
+
+    def __copy__(self) -> TracedBoundFunction:
+        return self
+
+    def __deepcopy__(self, memo: object) -> TracedBoundFunction:
+        return self
+
+
 class TracedFunction(wrapt.FunctionWrapper):  # type: ignore[type-arg,misc]
-    """The object ``@trace`` returns: a transparent proxy of the function."""
+    """The object ``@trace`` returns: a transparent proxy of the function.
+
+    Pickled by reference (module and qualified name) like a plain function,
+    so decorated functions still cross process boundaries
+    (``multiprocessing``, ``ProcessPoolExecutor``); copying returns itself.
+    """
+
+    __bound_function_wrapper__ = TracedBoundFunction
+
+    def __reduce_ex__(self, protocol: object) -> Any:
+        return self.__qualname__
+
+    def __copy__(self) -> TracedFunction:
+        return self
+
+    def __deepcopy__(self, memo: object) -> TracedFunction:
+        return self
 
 
 def is_traced(obj: Any) -> bool:
