@@ -19,6 +19,7 @@ from honeyhive_agent.decorators import (
 )
 from honeyhive_agent.decorators.context import is_thread_context_propagation_installed
 from tests.decorators._helpers import attrs, finished, parent_id
+from tests.decorators.conftest import MakeTracer
 
 
 def _by_name(exporter: InMemorySpanExporter) -> dict[str, list[object]]:
@@ -258,3 +259,36 @@ def test_concurrent_threads_with_their_own_roots(exporter: InMemorySpanExporter)
             owner_root = roots[span.parent.span_id]
             owner = attrs(span)["honeyhive_inputs.owner"]
             assert attrs(owner_root)["honeyhive_inputs.owner"] == owner
+
+
+async def test_sessions_per_trace_never_mix_across_tasks(make_tracer: MakeTracer) -> None:
+    _, exporter = make_tracer(session={"per": "trace"})
+
+    @trace(event_name="leaf")
+    async def leaf(owner: int) -> int:
+        await asyncio.sleep(0)
+        return owner
+
+    @trace(event_name="request", event_type="chain")
+    async def request(owner: int) -> int:
+        parts = await asyncio.gather(leaf(owner), leaf(owner))
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            await asyncio.get_running_loop().run_in_executor(pool, sync_leaf, owner)
+        return sum(parts)
+
+    @trace(event_name="sync_leaf")
+    def sync_leaf(owner: int) -> int:
+        return owner
+
+    n = 30
+    assert await asyncio.gather(*(request(i) for i in range(n))) == [2 * i for i in range(n)]
+    spans = finished(exporter)
+    session_of_root = {
+        attrs(s)["honeyhive_inputs.owner"]: attrs(s)["honeyhive.session_id"]
+        for s in spans
+        if s.name == "request"
+    }
+    assert len(set(session_of_root.values())) == n
+    for span in spans:
+        a = attrs(span)
+        assert a["honeyhive.session_id"] == session_of_root[a["honeyhive_inputs.owner"]]
