@@ -12,7 +12,7 @@ from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 
-from honeyhive_agent._log import logger
+from honeyhive_agent._log import configure, logger
 from honeyhive_agent.api_client import HoneyHiveClient
 from honeyhive_agent.config.model import TracerConfig
 from honeyhive_agent.semconv import CONTENT_FIELDS
@@ -180,6 +180,10 @@ class HoneyHiveTracer:
         if not body:
             return
         target = session_id or self.current_session_id()
+        if self._sessions.per_trace and target == self._sessions.process_id:
+            # Outside any trace there is no session to enrich in this mode.
+            logger.debug("enrich_session ignored: no current trace (session.per: trace)")
+            return
         process_session = target == self._sessions.process_id
         sessions = self._sessions
 
@@ -281,9 +285,22 @@ def _resolve_config(config: TracerConfig | None, overrides: dict[str, Any]) -> T
 def _build_span_processors(
     config: TracerConfig, on_first_export: Callable[[], None]
 ) -> list[SpanProcessor]:
+    from honeyhive_agent.errors import ConfigurationError
     from honeyhive_agent.exporters import build_span_processors
 
-    return list(build_span_processors(config, on_first_export=on_first_export))
+    try:
+        return list(build_span_processors(config, on_first_export=on_first_export))
+    except ConfigurationError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - e.g. an unwritable local store: trace nothing
+        configure()
+        logger.warning(
+            "could not set up the exporters of tracer %r (%s: %s); its spans are not exported",
+            config.name,
+            type(exc).__name__,
+            exc,
+        )
+        return []
 
 
 def _shutdown_processor(processor: SpanProcessor, timeout_ms: int) -> None:

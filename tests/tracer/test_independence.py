@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -89,3 +90,11 @@ def test_first_tracer_of_a_name_is_registered_explicit_register_replaces() -> No
     assert second in registry.all_tracers()
     registry.register(second)
     assert registry.get() is second
+
+
+def test_exporter_setup_failure_does_not_break_the_app(tmp_path: Path) -> None:
+    (tmp_path / "not-a-dir").write_text("")
+    tracer = HoneyHiveTracer(exporters=["local"], local={"path": "not-a-dir/traces.db"})
+    with tracer.get_otel_tracer().start_as_current_span("s"):
+        pass
+    tracer.shutdown(1000)

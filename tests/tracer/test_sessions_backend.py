@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -243,3 +244,36 @@ def test_enrich_session_never_raises(memory_tracer: Callable[..., MemoryTracer])
     tracer.enrich_session(metadata={"x": Hostile()}, inputs=threading.Lock())
     tracer.shutdown(2000)
     tracer.enrich_session(metadata={"after": "shutdown"})
+
+
+def test_per_trace_enrich_outside_a_trace_is_ignored(
+    hh: FakeHoneyHive, memory_tracer: Callable[..., MemoryTracer]
+) -> None:
+    tracer, _ = _api_tracer(memory_tracer, hh.url, session={"per": "trace"})
+    tracer.enrich_session(metadata={"nowhere": True})
+    assert tracer.force_flush(2000)
+    assert hh.events == []
+    assert hh.sessions == []
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_api_worker_works_in_a_forked_child(
+    hh: FakeHoneyHive, memory_tracer: Callable[..., MemoryTracer]
+) -> None:
+    tracer, _ = _api_tracer(memory_tracer, hh.url)
+    tracer.enrich_session(metadata={"who": "parent"})
+    assert tracer.force_flush(5000)
+    pid = os.fork()
+    if pid == 0:  # the child: exit without running pytest's teardown
+        code = 1
+        try:
+            tracer.enrich_session(metadata={"who": "child"})
+            code = 0 if tracer.force_flush(5000) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+    events = hh.wait_for_events(2)
+    assert [e["metadata"]["who"] for e in events] == ["parent", "child"]
+    assert {e["event_id"] for e in events} == {tracer.session_id}
+    assert len(hh.sessions) == 1  # the child shares the parent's started session
