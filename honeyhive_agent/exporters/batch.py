@@ -292,12 +292,14 @@ class BoundedBatchSpanProcessor(SpanProcessor):
                 with self._lock:
                     if not self._queue:
                         return True
+                    if self._stop or time.monotonic() >= deadline:
+                        # Out of time, or shut down: what is left is reported as unsent.
+                        return False
                     count = min(self.max_export_batch_size, len(self._queue))
                     batch = [self._queue.popleft() for _ in range(count)]
-                if time.monotonic() >= deadline:
-                    with self._lock:
-                        self._queue.extendleft(reversed(batch))
-                    return False
+                    # Counted as in flight from the moment it leaves the queue,
+                    # so a concurrent report never misses it.
+                    self._in_flight = count
                 self._export_batch(batch, deadline)
         finally:
             self._export_lock.release()
@@ -311,7 +313,6 @@ class BoundedBatchSpanProcessor(SpanProcessor):
                 logger.debug("on_first_export hook failed", exc_info=True)
         deadline = min(deadline, time.monotonic() + self.export_timeout_s)
         export_until: Any = getattr(self.exporter, "export_until", None)
-        self._in_flight = len(batch)
         try:
             if callable(export_until):
                 result = export_until(batch, deadline)
@@ -320,27 +321,31 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         except Exception:  # noqa: BLE001 - third-party exporters may raise
             logger.debug("export to %s raised", self.destination, exc_info=True)
             result = SpanExportResult.FAILURE
-        self._in_flight = 0
-        self._last_export_ok = result is SpanExportResult.SUCCESS
-        if self._last_export_ok:
-            self._exported += len(batch)
-        else:
-            self._failed += len(batch)
+        ok = result is SpanExportResult.SUCCESS
+        with self._lock:
+            self._in_flight = 0
+            self._last_export_ok = ok
+            if ok:
+                self._exported += len(batch)
+            else:
+                self._failed += len(batch)
 
     # -- reporting
 
     def _report(self) -> None:
-        # A batch still in flight (a slow backend outlived the bound) counts as unsent.
-        unsent = len(self._queue) + self._in_flight
-        total = self._dropped + self._failed + unsent
+        with self._lock:
+            # A batch still in flight (a slow backend outlived the bound) counts as unsent.
+            unsent = len(self._queue) + self._in_flight
+            dropped, failed = self._dropped, self._failed
+        total = dropped + failed + unsent
         if not total:
             return
         parts = []
-        if self._dropped:
-            parts.append(f"{self._dropped} dropped (queue full)")
-        if self._failed:
+        if dropped:
+            parts.append(f"{dropped} dropped (queue full)")
+        if failed:
             reason = getattr(self.exporter, "last_error", None)
-            parts.append(f"{self._failed} failed export" + (f" ({reason})" if reason else ""))
+            parts.append(f"{failed} failed export" + (f" ({reason})" if reason else ""))
         if unsent:
             parts.append(f"{unsent} still queued at shutdown (timeout)")
         warn_once(

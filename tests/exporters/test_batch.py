@@ -257,3 +257,27 @@ def test_eager_mode_stops_waiting_while_the_backend_is_down() -> None:
     # 20 root spans, none of them waiting 0.3 s for the dead backend.
     assert time.monotonic() - started < 1.0
     proc.shutdown(500)
+
+
+def test_slow_backend_at_exit_is_reported_as_unsent() -> None:
+    with OtlpReceiver() as rx:
+        rx.delay_s = 10
+        result = run_python(
+            f"""
+            import time
+            from honeyhive_agent.config.model import BatchConfig
+            from honeyhive_agent.exporters.batch import BoundedBatchSpanProcessor
+            from honeyhive_agent.exporters.otlp_http import OtlpHttpSpanExporter
+            from tests.exporters._helpers import make_spans
+            proc = BoundedBatchSpanProcessor(OtlpHttpSpanExporter({rx.traces_url!r}),
+                                             BatchConfig(max_export_batch_size=4))
+            for s in make_spans(10):
+                proc.on_end(s)
+            started = time.monotonic()
+            proc.shutdown(400)
+            assert time.monotonic() - started < 1.5
+            """
+        )
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert "10 spans were not delivered" in line and "still queued at shutdown" in line
