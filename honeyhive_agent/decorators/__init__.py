@@ -17,7 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "MAX_YIELDED_ITEMS": "honeyhive_agent.decorators._calls",
+    "MAX_YIELDED_ITEMS": "honeyhive_agent.decorators._generators",
     "enrich_session": "honeyhive_agent.decorators.enrich",
     "enrich_span": "honeyhive_agent.decorators.enrich",
     "install_thread_context_propagation": "honeyhive_agent.decorators.context",
@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from honeyhive_agent.decorators._calls import MAX_YIELDED_ITEMS as MAX_YIELDED_ITEMS
+    from honeyhive_agent.decorators._generators import MAX_YIELDED_ITEMS as MAX_YIELDED_ITEMS
     from honeyhive_agent.decorators.context import (
         install_thread_context_propagation as install_thread_context_propagation,
     )

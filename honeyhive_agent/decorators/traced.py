@@ -35,13 +35,8 @@ import wrapt
 
 from honeyhive_agent import semconv
 from honeyhive_agent._log import warn_once
-from honeyhive_agent.decorators._calls import (
-    MAX_YIELDED_ITEMS,
-    AsyncGenTrace,
-    AsyncTrace,
-    GenTrace,
-    SyncTrace,
-)
+from honeyhive_agent.decorators._calls import AsyncTrace, SyncTrace
+from honeyhive_agent.decorators._generators import MAX_YIELDED_ITEMS, AsyncGenTrace, GenTrace
 from honeyhive_agent.decorators._spans import TracerSpec, report
 from honeyhive_agent.decorators._state import TraceSpec
 from honeyhive_agent.decorators.context import install_thread_context_propagation
