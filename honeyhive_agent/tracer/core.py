@@ -162,7 +162,10 @@ class HoneyHiveTracer:
 
     def _enrich_session(self, session_id: str | None, fields: dict[str, Any]) -> None:
         client = self._client
-        if client is None or self._is_shutdown:
+        if self._is_shutdown:
+            logger.debug("enrich_session ignored: tracer %r is shut down", self.name)
+            return
+        if client is None:
             if not self._warned_no_api:
                 self._warned_no_api = True
                 logger.debug(

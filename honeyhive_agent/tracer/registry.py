@@ -46,6 +46,8 @@ _config: AgentConfig | None = None
 _unusable = False  # the agent is disabled or its configuration is invalid
 _exit_timeout_ms = 0
 _atexit_registered = False
+_exiting = False  # the exit flush ran: no new tracers
+_creating: set[str] = set()
 
 
 def get(name: str = "default") -> HoneyHiveTracer | None:
@@ -89,7 +91,9 @@ def _get_or_create(name: str) -> HoneyHiveTracer | None:
     global _config
     with _lock:
         found = _named.get(name)
-        if found is not None or _unusable:
+        if found is not None or _unusable or _exiting or _creating:
+            # _creating: a tracer's construction re-entered the registry (an
+            # import hook during its set-up); that caller gets no tracer.
             return found
         if _config is None:
             from honeyhive_agent.config.loader import load_config
@@ -116,7 +120,11 @@ def _get_or_create(name: str) -> HoneyHiveTracer | None:
         _raise_exit_timeout(config.shutdown_timeout_ms)
         from honeyhive_agent.tracer.core import HoneyHiveTracer
 
-        tracer = HoneyHiveTracer(tracer_config)
+        _creating.add(name)
+        try:
+            tracer = HoneyHiveTracer(tracer_config)
+        finally:
+            _creating.discard(name)
         _named[name] = tracer
         return tracer
 
@@ -210,6 +218,8 @@ def _raise_exit_timeout(timeout_ms: int) -> None:
 
 
 def _at_exit() -> None:
+    global _exiting
+    _exiting = True
     try:
         shutdown_all(_exit_timeout_ms or DEFAULT_SHUTDOWN_TIMEOUT_MS)
     except Exception as exc:  # noqa: BLE001 - nothing may disturb interpreter exit
