@@ -14,6 +14,25 @@ _once_lock = threading.Lock()
 _once_keys: set[str] = set()
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at emit time.
+
+    Apps (and test runners) replace ``sys.stderr``; a handler bound to the
+    object seen at start-up would write into a stale or closed stream.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def configure(level: str | None = None) -> None:
     """Give the agent's logger its own stderr handler (idempotent).
 
@@ -26,7 +45,7 @@ def configure(level: str | None = None) -> None:
     if _configured:
         return
     _configured = True
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("honeyhive-agent: %(levelname)s: %(message)s"))
     logger.addHandler(handler)
     logger.propagate = False
