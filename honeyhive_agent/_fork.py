@@ -72,7 +72,35 @@ def _forked_by_multiprocessing() -> bool:
     return False
 
 
+def _detach_from_parent_process() -> None:
+    """Make the span current at ``fork`` time a *remote* parent in the child.
+
+    Its span object lives on in the parent process, which ends and exports
+    it. In the child, spans started under it are the child's local roots:
+    marking the parent remote keeps them in the same trace while the
+    processors (eager mode included) treat them as roots.
+    """
+    if "opentelemetry.trace" not in sys.modules:
+        return  # no span can be current: the API was never imported
+    from opentelemetry import context, trace
+
+    parent = trace.get_current_span().get_span_context()
+    if not parent.is_valid or parent.is_remote:
+        return
+    remote = trace.SpanContext(
+        parent.trace_id, parent.span_id, is_remote=True,
+        trace_flags=parent.trace_flags, trace_state=parent.trace_state,
+    )
+    context.attach(trace.set_span_in_context(trace.NonRecordingSpan(remote)))
+
+
 def _after_fork_in_child() -> None:
+    try:
+        _detach_from_parent_process()
+    except Exception:  # noqa: BLE001 - a fork hook must never break the child
+        from honeyhive_agent._log import logger
+
+        logger.debug("fork context hook failed", exc_info=True)
     try:
         if _forked_by_multiprocessing():
             make_eager()

@@ -1,0 +1,119 @@
+"""Child processes: subprocess chains and multiprocessing pools join the run's session."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.launcher.conftest import agent_env, run, run_both, session_ids, write
+from tests.support.fake_honeyhive import FakeHoneyHive
+from tests.support.otlp_receiver import OtlpReceiver
+
+CHAIN = {
+    "parent.py": """
+        import os, subprocess, sys
+        from honeyhive_agent import trace
+
+        @trace
+        def parent_step():
+            return subprocess.run([sys.executable, "child.py"], capture_output=True,
+                                  text=True).stdout
+
+        print("parent got:", parent_step().strip())
+        sys.exit(2)
+    """,
+    "child.py": """
+        import os, sys
+        from honeyhive_agent import trace
+
+        @trace
+        def child_step():
+            sys.stdout.flush()
+            # os.system: a shell in between, the environment still carries the session.
+            return os.system(sys.executable + " grandchild.py")
+
+        print("child", child_step())
+    """,
+    "grandchild.py": """
+        from honeyhive_agent import trace
+
+        @trace
+        def grandchild_step():
+            return "deep"
+
+        print("grandchild", grandchild_step())
+    """,
+}
+
+
+def _write_chain(tmp_path: Path) -> None:
+    for name, source in CHAIN.items():
+        write(tmp_path / name, source)
+
+
+def test_subprocess_chain_joins_one_session(
+    tmp_path: Path, receiver: OtlpReceiver, otlp_env: dict[str, str]
+) -> None:
+    _write_chain(tmp_path)
+    _bare, traced = run_both(["python", "parent.py"], otlp_env, cwd=tmp_path,
+                             between=receiver.clear)
+    assert traced.stdout == "parent got: grandchild deep\nchild 0\n"
+    assert traced.returncode == 2
+    spans = receiver.wait_for_spans(3)
+    assert sorted(s["name"] for s in spans) == ["child_step", "grandchild_step", "parent_step"]
+    assert len(session_ids(spans)) == 1, [s["attributes"] for s in spans]
+
+
+def test_only_the_root_starts_the_session(tmp_path: Path) -> None:
+    _write_chain(tmp_path)
+    with FakeHoneyHive(api_key="hh-test-key-123456") as hh:
+        env = agent_env({"HH_API_KEY": "hh-test-key-123456", "HH_API_URL": hh.url,
+                         "HH_PROJECT": "chain"})
+        done = run(["honeyhive-run", "python", "parent.py"], env, cwd=tmp_path)
+        assert done.returncode == 2, done.stderr
+        spans = hh.wait_for_spans(3)
+        sessions = hh.wait_for_sessions(1)
+        time.sleep(0.2)  # a second (wrong) session start would have arrived by now
+        assert len(hh.sessions) == 1
+        (session_id,) = session_ids(spans)
+        assert sessions[0]["session"]["session_id"] == session_id
+        assert sessions[0]["session"]["session_name"] == "parent.py"
+
+
+POOL_APP = """
+    import multiprocessing as mp
+    import os, sys
+    from honeyhive_agent import trace
+
+    @trace
+    def work(x):
+        return x * x
+
+    @trace
+    def main():
+        ctx = mp.get_context(sys.argv[1])
+        with ctx.Pool(2) as pool:
+            return pool.map(work, range(6))
+
+    if __name__ == "__main__":
+        print(main())
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_pool_workers_deliver_every_span(
+    tmp_path: Path, receiver: OtlpReceiver, otlp_env: dict[str, str], method: str
+) -> None:
+    write(tmp_path / "pool_app.py", POOL_APP)
+    _bare, traced = run_both(["python", "pool_app.py", method], otlp_env, cwd=tmp_path,
+                             between=receiver.clear)
+    assert traced.stdout == "[0, 1, 4, 9, 16, 25]\n"
+    assert traced.stderr == ""
+    spans = receiver.wait_for_spans(7)
+    names = sorted(s["name"] for s in spans)
+    assert names == ["main"] + ["work"] * 6, names
+    assert len(session_ids(spans)) == 1
+    # Each worker span went out once: no duplicates from a fork's copied queue.
+    assert len({s["span_id"] for s in spans}) == 7
