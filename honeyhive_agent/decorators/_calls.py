@@ -60,6 +60,7 @@ class SyncTrace(TraceSpec):
     def __call__(
         self, wrapped: Callable[..., Any], instance: Any, args: Args, kwargs: Kwargs
     ) -> Any:
+        __tracebackhide__ = True  # pytest: show the user's frames
         hh = self.resolve()
         started = None if hh is None else self.start(hh, instance, args, kwargs)
         if started is None:
@@ -85,11 +86,13 @@ class AsyncTrace(TraceSpec):
     def __call__(
         self, wrapped: Callable[..., Any], instance: Any, args: Args, kwargs: Kwargs
     ) -> Coroutine[Any, Any, Any]:
+        __tracebackhide__ = True  # pytest: show the user's frames
         return named_like(self._run(wrapped, instance, args, kwargs), wrapped)
 
     async def _run(
         self, wrapped: Callable[..., Any], instance: Any, args: Args, kwargs: Kwargs
     ) -> Any:
+        __tracebackhide__ = True  # pytest: show the user's frames
         # Resolved when awaited, not when called: the span's parent is the
         # context of the task that runs the coroutine.
         hh = self.resolve()

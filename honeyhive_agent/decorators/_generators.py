@@ -57,6 +57,7 @@ class _Items:
 
 
 def _step(ctx: Context, fn: Callable[[Any], Any], arg: Any) -> Any:
+    __tracebackhide__ = True  # pytest: show the user's frames
     token = otel_context.attach(ctx)
     try:
         return fn(arg)
@@ -76,6 +77,7 @@ class GenTrace(TraceSpec):
     def __call__(
         self, wrapped: Callable[..., Any], instance: Any, args: Args, kwargs: Kwargs
     ) -> Any:
+        __tracebackhide__ = True  # pytest: show the user's frames
         hh = self.resolve()
         gen = wrapped(*args, **kwargs)
         if hh is None:
@@ -92,6 +94,7 @@ class GenTrace(TraceSpec):
         kwargs: Kwargs,
         parent: Context,
     ) -> Generator[Any, Any, Any]:
+        __tracebackhide__ = True  # pytest: show the user's frames
         started = self.start(hh, instance, args, kwargs, parent)
         if started is None:
             return (yield from gen)
@@ -131,6 +134,7 @@ class GenTrace(TraceSpec):
 
 
 async def _astep(ctx: Context, fn: Callable[[Any], Any], arg: Any) -> Any:
+    __tracebackhide__ = True  # pytest: show the user's frames
     # attach/detach around the await is safe: the await suspends this task,
     # and other tasks run in their own contexts.
     token = otel_context.attach(ctx)
@@ -152,6 +156,7 @@ class AsyncGenTrace(TraceSpec):
     def __call__(
         self, wrapped: Callable[..., Any], instance: Any, args: Args, kwargs: Kwargs
     ) -> Any:
+        __tracebackhide__ = True  # pytest: show the user's frames
         hh = self.resolve()
         agen = wrapped(*args, **kwargs)
         if hh is None:
@@ -168,6 +173,7 @@ class AsyncGenTrace(TraceSpec):
         kwargs: Kwargs,
         parent: Context,
     ) -> AsyncGenerator[Any, Any]:
+        __tracebackhide__ = True  # pytest: show the user's frames
         started = self.start(hh, instance, args, kwargs, parent)
         if started is None:
             span = None
