@@ -277,3 +277,21 @@ def test_api_worker_works_in_a_forked_child(
     assert [e["metadata"]["who"] for e in events] == ["parent", "child"]
     assert {e["event_id"] for e in events} == {tracer.session_id}
     assert len(hh.sessions) == 1  # the child shares the parent's started session
+
+
+@pytest.mark.parametrize("root", [True, False])
+def test_bootstrap_handed_session_is_started_only_by_its_root(
+    root: bool,
+    hh: FakeHoneyHive,
+    memory_tracer: Callable[..., MemoryTracer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HH_SESSION_ID", "run-session")
+    monkeypatch.setenv("HH_SESSION_ROOT_PID", str(os.getpid() if root else 1))
+    tracer, _ = _api_tracer(memory_tracer, hh.url)
+    assert tracer.session_id == "run-session"
+    tracer.enrich_session(metrics={"root": root})
+    assert tracer.force_flush(5000)
+    assert hh.wait_for_events(1)[0]["event_id"] == "run-session"
+    started = [s["session"]["session_id"] for s in hh.sessions]
+    assert started == (["run-session"] if root else [])
