@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
@@ -281,3 +282,20 @@ def test_slow_backend_at_exit_is_reported_as_unsent() -> None:
     assert result.returncode == 0, result.stderr
     (line,) = result.stderr.splitlines()
     assert "10 spans were not delivered" in line and "still queued at shutdown" in line
+
+
+def test_without_threads_flush_exports_in_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python 3.12 refuses new threads in atexit hooks: the exit flush still exports."""
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    spans = make_spans(3)
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    rec = Recorder()
+    proc = BoundedBatchSpanProcessor(rec, BatchConfig(schedule_delay_ms=60_000))
+    for span in spans:
+        proc.on_end(span)
+    assert proc._worker is None and proc.queued_spans == 3
+    proc.shutdown(1000)
+    assert rec.batches == [["span-0", "span-1", "span-2"]]
+    assert rec.threads == {threading.current_thread().name}
