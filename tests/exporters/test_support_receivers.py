@@ -117,3 +117,16 @@ def test_fake_honeyhive_routes() -> None:
         assert hh.wait_for_events(1)[0] == {"event_id": sid}
         assert hh.requests_for("session")[0]["headers"]["authorization"] == "Bearer k"
         assert json.loads(hh.requests_for("events")[0]["body"]) == {"event_id": sid}
+
+
+def test_receiver_accepts_gzip_and_counts_requests() -> None:
+    from opentelemetry.exporter.otlp.proto.http import Compression
+
+    with OtlpReceiver() as rx:
+        _emit(OTLPSpanExporter(endpoint=rx.traces_url, compression=Compression.Gzip))
+        assert len(rx.wait_for_spans(2)) == 2
+        assert rx.wait_for_requests(1)[0]["headers"]["content-encoding"] == "gzip"
+        httpx.post(rx.url + "/other", content=b"")
+        assert rx.wait_for_requests(3)[-1]["status"] == 404
+        rx.clear()
+        assert rx.spans == [] and rx.requests == []

@@ -342,6 +342,10 @@ class _RecordingServer:
         """
         return self._wait_for(lambda: self.spans, n, timeout, "spans")
 
+    def wait_for_requests(self, n: int, timeout: float = 5.0) -> list[Request]:
+        """Wait until at least ``n`` requests (any route, any status) arrived."""
+        return self._wait_for(lambda: self.requests, n, timeout, "requests")
+
     def _wait_for(
         self, items: Callable[[], list[Any]], n: int, timeout: float, what: str
     ) -> list[Any]:
