@@ -218,7 +218,8 @@ class LocalStore:
                     raise
                 conn.execute("COMMIT")
 
-            self._retry_locked(transaction)
+            # The busy timeout already waits for other writers; retry only a little.
+            self._retry_locked(transaction, attempts=3)
         return len(rows)
 
     # -- reading
