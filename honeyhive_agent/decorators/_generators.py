@@ -102,19 +102,25 @@ class GenTrace(TraceSpec):
         items = _Items(serializer.capture_content)
         send_value: Any = None
         pending: BaseException | None = None
+        attach, detach = otel_context.attach, otel_context.detach
         while True:
+            # attach/detach inline rather than through _step: this runs per item.
+            token = attach(ctx)
             try:
                 if pending is None:
-                    item = _step(ctx, gen.send, send_value)
+                    item = gen.send(send_value)
                 else:
                     thrown, pending = pending, None
-                    item = _step(ctx, gen.throw, thrown)
+                    item = gen.throw(thrown)
             except StopIteration as stop:
+                detach(token)
                 end_span(span, items.attributes(serializer))
                 return stop.value
             except BaseException as exc:
+                detach(token)
                 fail_span(span, exc, serializer)
                 raise
+            detach(token)
             items.add(item)
             try:
                 send_value = yield item
