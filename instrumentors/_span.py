@@ -24,6 +24,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace as otel_trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
@@ -36,8 +37,10 @@ __all__ = [
     "ParamMap",
     "Message",
     "add_messages",
+    "activate",
     "add_usage",
     "base_attributes",
+    "deactivate",
     "error_attributes",
     "media_part",
     "text_part",
@@ -112,6 +115,20 @@ class CallSpan:
         """Milliseconds since the call started."""
         now = time.perf_counter_ns() if now_ns is None else now_ns
         return round((now - self.start_ns) / 1e6, 3)
+
+
+def activate(call: CallSpan) -> object:
+    """Make the call's span current while the SDK sends the request, so HTTP
+    client spans (and a peer's spans) nest under it. Returns a token for
+    :func:`deactivate`."""
+    return otel_context.attach(otel_trace.set_span_in_context(call.span))
+
+
+def deactivate(token: object) -> None:
+    try:
+        otel_context.detach(token)  # type: ignore[arg-type]
+    except Exception as exc:  # noqa: BLE001
+        logger.debug("detaching the call context failed: %r", exc)
 
 
 def error_attributes(exc: BaseException, serializer: Serializer) -> Attributes:

@@ -60,7 +60,7 @@ def _end(proxy: Any, how: str, exc: BaseException | None = None) -> None:
     proxy._self_call = None
     try:
         attrs = proxy._self_state.attributes(call)
-        first = proxy._self_state.first_ns
+        first = getattr(proxy._self_state, "first_ns", 0)
         if first:
             attrs[TIME_TO_FIRST_TOKEN] = call.elapsed_ms(first)
         if how != "done":

@@ -18,7 +18,7 @@ from honeyhive_agent.serializer import Attributes, Serializer
 
 from .._base import LLMInstrumentor, Wrapper, WrapperFactory
 from .._raw import raw_mode, wrap_raw_response
-from .._span import CallSpan, ParamMap, base_attributes, span_name
+from .._span import CallSpan, ParamMap, activate, base_attributes, deactivate, span_name
 from .._stream import AsyncStreamProxy, SyncStreamProxy, finish_stream
 from ._common import ClientInfo, Endpoint
 
@@ -145,11 +145,14 @@ def call_wrapper(
                 except Exception as exc:  # noqa: BLE001
                     warn_once("openai-start", "could not trace an OpenAI call: %r", exc)
                     return wrapped(*args, **kwargs)
+                token = activate(call)
                 try:
                     result = wrapped(*args, **call_kwargs)
                 except BaseException as exc:
                     call.fail(exc)
                     raise
+                finally:
+                    deactivate(token)
                 return c.done(call, result, call_kwargs, hide, False)
 
             return wrapper
@@ -162,11 +165,14 @@ def call_wrapper(
             except Exception as exc:  # noqa: BLE001
                 warn_once("openai-start", "could not trace an OpenAI call: %r", exc)
                 return await wrapped(*args, **kwargs)
+            token = activate(call)
             try:
                 result = await wrapped(*args, **call_kwargs)
             except BaseException as exc:
                 call.fail(exc)
                 raise
+            finally:
+                deactivate(token)
             return c.done(call, result, call_kwargs, hide, True)
 
         return async_wrapper

@@ -138,8 +138,11 @@ class FakeOpenAI:
         with self._lock:
             return self._scripts.popleft() if self._scripts else Script()
 
+    fixed_ids = False
+    """Every generated id ends in 0: replies to equal requests are equal."""
+
     def next_id(self) -> int:
-        return next(self._ids)
+        return 0 if self.fixed_ids else next(self._ids)
 
     @property
     def last(self) -> Recorded:
