@@ -1,0 +1,79 @@
+"""``honeyhive-agent doctor`` against real (and absent) backends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.launcher.conftest import agent_env, run, write
+from tests.support.fake_honeyhive import FakeHoneyHive
+from tests.support.otlp_receiver import OtlpReceiver, closed_url
+
+SECRET = "hh-secret-key-abcdef123456"
+
+
+def test_all_good_with_local_store(tmp_path: Path) -> None:
+    done = run(["honeyhive-agent", "doctor"], agent_env(), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout
+    out = done.stdout
+    assert "file: none found" in out
+    assert "local" in out and "writable" in out
+    assert "openai" in out and "anthropic" in out
+    assert "Result: all good" in out
+    assert not (tmp_path / ".honeyhive").exists()  # checking creates nothing
+
+
+def test_reachable_backends_and_masked_secrets(tmp_path: Path, receiver: OtlpReceiver) -> None:
+    with FakeHoneyHive() as hh:
+        write(tmp_path / "honeyhive.yaml", f"""
+            project: doc
+            exporters: [honeyhive, otlp]
+            otlp:
+              traces_endpoint: {receiver.traces_url}
+              headers: {{x-token: "{SECRET}"}}
+        """)
+        env = agent_env({"HH_API_KEY": SECRET, "HH_API_URL": hh.url})
+        done = run(["python", "-m", "honeyhive_agent", "doctor"], env, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout
+    assert "honeyhive.yaml" in done.stdout
+    assert done.stdout.count("answers (HTTP") == 2
+    assert SECRET not in done.stdout + done.stderr
+    assert "hh-***" in done.stdout
+    # The reachability probe exported nothing.
+    assert receiver.spans == []
+
+
+def test_unreachable_backend_exits_1(tmp_path: Path) -> None:
+    env = agent_env({"HH_EXPORTERS": "otlp", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": closed_url()})
+    done = run(["honeyhive-agent", "doctor", "--timeout", "1"], env, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "UNREACHABLE" in done.stdout
+    assert "1 problem(s)" in done.stdout
+
+
+def test_config_error_exits_1(tmp_path: Path) -> None:
+    write(tmp_path / "honeyhive.yaml", "projekt: typo\n")
+    done = run(["honeyhive-agent", "doctor"], agent_env(), cwd=tmp_path)
+    assert done.returncode == 1
+    assert "honeyhive.yaml:1" in done.stdout and "projekt" in done.stdout
+
+
+def test_instrumentor_switches_and_peer_are_reported(tmp_path: Path) -> None:
+    env = agent_env({"HH_INSTRUMENTORS_DISABLED": "anthropic"})
+    done = run(["honeyhive-agent", "doctor"], env, cwd=tmp_path)
+    lines = {line.split()[1]: line for line in done.stdout.splitlines()
+             if line.strip().startswith(("openai ", "anthropic "))}
+    assert "disabled" in lines["anthropic"]
+    assert "enabled" in lines["openai"] and "supported" in lines["openai"]
+    assert "opentelemetry-instrumentation-openai-v2" in lines["openai"]
+    # Versions come from package metadata: no SDK is imported to find them.
+    probe = ("import io, sys; from honeyhive_agent import doctor; doctor.run(io.StringIO()); "
+             "print([m for m in ('openai', 'anthropic') if m in sys.modules])")
+    assert run(["python", "-c", probe], env, cwd=tmp_path).stdout == "[]\n"
+
+
+def test_cli_help_and_unknown_command() -> None:
+    helped = run(["honeyhive-agent", "--help"])
+    assert helped.returncode == 0 and "doctor" in helped.stdout
+    unknown = run(["honeyhive-agent", "frobnicate"])
+    assert unknown.returncode == 2 and unknown.stdout == ""
+    assert run(["honeyhive-run", "--version"]).stdout.startswith("honeyhive-run")
