@@ -63,7 +63,9 @@ def test_copy_returns_the_same_function() -> None:
     assert copy.deepcopy({"f": double})["f"] is double
 
 
-def test_process_pool_runs_decorated_functions() -> None:
+def test_process_pool_runs_decorated_functions(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The workers build their own tracer from the environment: keep it quiet.
+    monkeypatch.setenv("HH_EXPORTERS", "none")
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         assert pool.submit(double, 21).result(timeout=30) == 42
