@@ -132,3 +132,33 @@ def test_peer_instrumentor_one_span_per_call(
     (warning,) = agent_lines(done.stderr)
     assert "opentelemetry-instrumentation-openai-v2" in warning
     assert f"on_conflict: {policy}" in warning
+
+
+def test_plain_opentelemetry_instrument(
+    tmp_path: Path, receiver: OtlpReceiver, app_env: dict[str, str]
+) -> None:
+    env = {k: v for k, v in app_env.items() if not k.startswith("HH_")}
+    done = run(["opentelemetry-instrument", "python", "app.py"], env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    spans = receiver.wait_for_spans(1)
+    assert [(s["name"], s["scope"]) for s in spans] == [("chat gpt-4o-mini", OUR_SCOPE)]
+    assert not (tmp_path / ".honeyhive").exists()  # the stock SDK pipeline, not ours
+
+
+@pytest.mark.parametrize("switch", [
+    {"HH_INSTRUMENTORS_DISABLED": "openai"},
+    {"OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "openai"},
+    {"yaml": "instrumentors:\n  openai:\n    enabled: false\n"},
+])
+def test_switches_leave_openai_unpatched(
+    tmp_path: Path, receiver: OtlpReceiver, app_env: dict[str, str], switch: dict[str, str]
+) -> None:
+    if "yaml" in switch:
+        write(tmp_path / "honeyhive.yaml", switch.pop("yaml"))
+    env = {**app_env, **switch}
+    probe = "import sys; print('instrumentors.openai' in sys.modules)"
+    write(tmp_path / "check.py", f"import runpy; runpy.run_path('app.py'); {probe}\n")
+    _bare, traced = run_both(["python", "check.py"], env, cwd=tmp_path)
+    assert traced.stdout.endswith("False\n")
+    assert traced.stderr == ""
+    assert receiver.spans == []
