@@ -40,8 +40,11 @@ def configure(level: str | None = None) -> None:
     propagate to the root logger, so they neither vanish nor print twice.
     """
     global _configured
-    name = (level or os.environ.get("HH_LOG_LEVEL") or "WARNING").upper()
-    logger.setLevel(getattr(logging, name, logging.WARNING))
+    if level is not None or not _configured:
+        # A later configure() without a level (warn_once) keeps the level
+        # chosen by config (log_level) instead of resetting it.
+        name = (level or os.environ.get("HH_LOG_LEVEL") or "WARNING").upper()
+        logger.setLevel(getattr(logging, name, logging.WARNING))
     if _configured:
         return
     _configured = True
