@@ -6,10 +6,12 @@ peer's ``BaseInstrumentor`` on a global SDK provider), builds real ``openai``
 and ``anthropic`` clients whose HTTP transport is an in-process mock returning
 canned JSON/SSE bytes, then answers commands, one per line::
 
-    run WORKLOAD N    ->  "RESULT {"seconds": ...}"   (N calls, timed, then flushed)
+    run WORKLOAD N    ->  "RESULT {"median": s, "mean": s}"   (per call, then flushed)
     quit
 
-Spans are flushed after each timed block, outside the timing, so a block
+Each call is timed on its own (``--clock cpu``: this thread's CPU time, the
+default; ``wall``: elapsed time) and a block reports the median and mean per
+call.  Spans are flushed after each block, outside the timing, so a block
 measures what the app's thread pays; exporting happens between blocks.
 Only the standard library, the SDKs and the mode's own packages are imported.
 """
@@ -257,11 +259,37 @@ def build_workloads(canned_oa: Canned, canned_an: Canned) -> dict[str, Callable[
     return {name: selecting(*spec) for name, spec in bodies.items()}
 
 
+def profile(call: Callable[[], object], n: int, flush: Callable[[], None]) -> int:
+    """Print where ``n`` calls spend their time (top functions by own time)."""
+    import cProfile
+    import pstats
+
+    for _ in range(20):  # warm up first-call paths
+        call()
+    flush()
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(n):
+        call()
+    prof.disable()
+    flush()
+    stats = pstats.Stats(prof, stream=sys.stdout)
+    stats.sort_stats("tottime").print_stats(35)
+    stats.sort_stats("cumulative").print_stats(r"instrumentors|honeyhive_agent|opentelemetry", 35)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", required=True)
     parser.add_argument("--sink", required=True)
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
+    parser.add_argument("--profile", nargs=2, metavar=("WORKLOAD", "N"),
+                        help="profile N calls of WORKLOAD with cProfile instead of serving")
     args = parser.parse_args()
+    # CPU time of this thread: what the app's thread computes, unaffected by other
+    # processes taking the core (the machine is shared) or by our exporter thread.
+    clock = time.thread_time_ns if args.clock == "cpu" else time.perf_counter_ns
 
     if args.mode != "honeyhive":
         # Peers get their best case: no duplicate span from anthropic's own tracing.
@@ -271,6 +299,8 @@ def main() -> int:
     import openai
 
     workloads = build_workloads(Canned(http_module(openai)), Canned(http_module(anthropic)))
+    if args.profile:
+        return profile(workloads[args.profile[0]](), int(args.profile[1]), flush)
     out = sys.stdout
     out.write("READY " + json.dumps({"openai": openai.__version__,
                                      "anthropic": anthropic.__version__}) + "\n")
@@ -282,12 +312,15 @@ def main() -> int:
         name, n = cmd[1], int(cmd[2])
         call = workloads[name]()  # selects the canned body; returns the call
         assert callable(call)
-        start = time.perf_counter()
+        times = []
         for _ in range(n):
+            t0 = clock()
             call()
-        seconds = time.perf_counter() - start
+            times.append(clock() - t0)
         flush()
-        out.write("RESULT " + json.dumps({"seconds": seconds}) + "\n")
+        times.sort()
+        result = {"median": times[n // 2] / 1e9, "mean": sum(times) / n / 1e9}
+        out.write("RESULT " + json.dumps(result) + "\n")
         out.flush()
     flush()
     return 0

@@ -43,14 +43,14 @@ from peers import PEERS, PROJECT_PYTHON
 
 WORKER = Path(__file__).resolve().parent / "_overhead_worker.py"
 TARGET_RATIO = 0.5
-# Calls per timed block: enough for a block to take a few tens of milliseconds.
+# Calls per block: odd counts, so the median is one real call; a block takes ~10-50 ms.
 BLOCK = {
-    "openai.call": 30,
-    "openai.stream.short": 30,
-    "openai.stream.long": 6,
-    "anthropic.call": 30,
-    "anthropic.stream.short": 30,
-    "anthropic.stream.long": 6,
+    "openai.call": 31,
+    "openai.stream.short": 31,
+    "openai.stream.long": 9,
+    "anthropic.call": 31,
+    "anthropic.stream.short": 31,
+    "anthropic.stream.long": 9,
 }
 OURS = "honeyhive"
 
@@ -84,8 +84,8 @@ class Worker:
         self.versions = json.loads(line.split(" ", 1)[1])
         return True
 
-    def run(self, workload: str, n: int) -> float | None:
-        """Run one block; return seconds per call, or None when the worker died."""
+    def run(self, workload: str, n: int, stat: str = "median") -> float | None:
+        """Run one block; return its ``stat`` seconds per call, None if the worker died."""
         if self.dead:
             return None
         stdin: IO[str] | None = self.proc.stdin
@@ -99,7 +99,7 @@ class Worker:
         if not line:
             self.dead = _last_line(self.log) or f"exit {self.proc.wait()}"
             return None
-        return float(json.loads(line.split(" ", 1)[1])["seconds"]) / n
+        return float(json.loads(line.split(" ", 1)[1])[stat])
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -125,7 +125,7 @@ def python_for(mode: str) -> Path | None:
     return peer.python if peer and peer.installed() else None
 
 
-def spawn(mode: str, sink: str, tmp: Path) -> Worker | None:
+def spawn(mode: str, sink: str, tmp: Path, clock: str = "cpu") -> Worker | None:
     python = python_for(mode)
     if python is None:
         print(f"note: mode {mode!r} not available (python benchmarks/peers.py setup {mode})",
@@ -144,7 +144,7 @@ def spawn(mode: str, sink: str, tmp: Path) -> Worker | None:
     })
     with log.open("w") as err:
         proc = subprocess.Popen(
-            [str(python), str(WORKER), "--mode", mode, "--sink", sink],
+            [str(python), str(WORKER), "--mode", mode, "--sink", sink, "--clock", clock],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True,
             cwd=tmp, env=env, bufsize=1,
         )
@@ -223,6 +223,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--modes", default=",".join(["bare", OURS, *PEERS]))
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
+                        help="per-call clock: the calling thread's CPU time (default) or wall")
+    parser.add_argument("--stat", choices=("median", "mean"), default="median",
+                        help="per-call statistic of a block (default median)")
     parser.add_argument("--json", type=Path, help="also write the raw samples here")
     args = parser.parse_args(argv)
     modes = [m for m in args.modes.split(",") if m]
@@ -235,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hh-overhead-")))
         # One sink per mode, so the table can show each mode really exported spans.
         sinks = {m: stack.enter_context(otlp_sink()) for m in modes}
-        spawned = [w for m in modes if (w := spawn(m, sinks[m].url, tmp)) is not None]
+        spawned = [w for m in modes if (w := spawn(m, sinks[m].url, tmp, args.clock)) is not None]
         workers = []
         for w in spawned:
             if w.start():
@@ -255,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
                     order = list(workers)
                     rng.shuffle(order)
                     for w in order:
-                        t = w.run(workload, n)
+                        t = w.run(workload, n, args.stat)
                         if t is not None:
                             w.samples.setdefault(workload, []).append(t)
                 print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
@@ -272,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
 
     rows, metrics = analyse(workers)
     versions = next(iter(w.versions for w in workers))
-    print(f"Overhead, {args.rounds} rounds of paired blocks, medians "
+    print(f"Overhead, {args.rounds} rounds of paired blocks, {args.clock} clock, "
+          f"{args.stat} per call in a block, medians over rounds "
           f"(openai {versions.get('openai')}, anthropic {versions.get('anthropic')}, "
           f"python {sys.version.split()[0]}, {time.monotonic() - began:.0f} s)\n")
     print(table(["metric", "median", "IQR", "n"], rows))
