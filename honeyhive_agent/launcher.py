@@ -22,7 +22,6 @@ import os
 import stat
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 __all__ = ["BOOTSTRAP_DIR", "LaunchError", "Options", "build_env", "main", "parse_args", "resolve"]
 
@@ -73,17 +72,32 @@ class LaunchError(Exception):
         self.code = code
 
 
-@dataclass
 class Options:
-    """What the command line asked for."""
+    """What the command line asked for.
 
-    command: list[str] = field(default_factory=list)
-    config: str | None = None
-    project: str | None = None
-    session_name: str | None = None
-    exporters: list[str] = field(default_factory=list)
-    help: bool = False
-    version: bool = False
+    A plain class, not a dataclass: ``dataclasses`` imports ``inspect``,
+    which alone costs the launcher several milliseconds of start-up.
+    """
+
+    __slots__ = ("command", "config", "exporters", "help", "project", "session_name", "version")
+
+    def __init__(
+        self,
+        command: list[str] | None = None,
+        config: str | None = None,
+        project: str | None = None,
+        session_name: str | None = None,
+        exporters: list[str] | None = None,
+        help: bool = False,
+        version: bool = False,
+    ) -> None:
+        self.command: list[str] = command or []
+        self.config = config
+        self.project = project
+        self.session_name = session_name
+        self.exporters: list[str] = exporters or []
+        self.help = help
+        self.version = version
 
 
 def parse_args(argv: Sequence[str]) -> Options:
