@@ -30,6 +30,12 @@ __all__ = ["HoneyHiveTracer"]
 _API_TIMEOUT_S = 3.0
 # Part of the shutdown budget kept for the exporters' one-line drop report.
 _REPORT_MARGIN_MS = 50
+# How long the first export waits for the session start it triggered (at
+# most a quarter of the export timeout).
+_FIRST_EXPORT_WAIT_S = 1.0
+# Every thread the agent starts is named like this (exporters, API worker,
+# flush and shutdown helpers); any other thread belongs to the app.
+_AGENT_THREAD_PREFIX = "honeyhive"
 
 
 class HoneyHiveTracer:
@@ -207,10 +213,29 @@ class HoneyHiveTracer:
         return value
 
     def _on_first_export(self) -> None:
-        # Runs on the exporter's worker thread, before its first request, so
-        # the session exists before its spans arrive.
+        # Called before the honeyhive exporter's first export, normally on its
+        # worker thread: start the session first, so it exists before its
+        # spans arrive. The request runs on the API worker and is waited for
+        # only briefly: a slow API must not hold up the export (nor an app
+        # thread waiting on it). On an app thread (eager export, an explicit
+        # flush) it is not waited for at all.
+        client = self._client
+        if client is None:
+            return
+        done = threading.Event()
+
+        def start() -> None:
+            try:
+                self._sessions.ensure_process_started()
+            finally:
+                done.set()
+
         try:
-            self._sessions.ensure_process_started()
+            on_agent_thread = threading.current_thread().name.startswith(_AGENT_THREAD_PREFIX)
+            if client.submit(start) and on_agent_thread:
+                # The export's own deadline is already running: use a slice.
+                export_s = self.config.batch.export_timeout_ms / 1000
+                done.wait(min(_FIRST_EXPORT_WAIT_S, export_s / 4))
         except Exception as exc:  # noqa: BLE001 - never disturb the export
             logger.debug("session start failed: %r", exc)
 
