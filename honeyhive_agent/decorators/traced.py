@@ -27,6 +27,7 @@ and the exception propagates unchanged.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, overload
@@ -48,6 +49,14 @@ T = TypeVar("T")
 DEFAULT_EVENT_TYPE = "tool"
 
 
+def _by_qualname(module: str, qualname: str) -> Any:
+    """Unpickle helper: ``module.Outer.name`` looked up attribute by attribute."""
+    obj: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
 class TracedBoundFunction(wrapt.BoundFunctionWrapper):  # type: ignore[type-arg,misc]
     """A traced method bound to its instance or class (``obj.method``)."""
 
@@ -56,7 +65,13 @@ class TracedBoundFunction(wrapt.BoundFunctionWrapper):  # type: ignore[type-arg,
         # ``ProcessPoolExecutor.submit(obj.method)`` works as without @trace.
         receiver = self._self_instance
         if receiver is None:
-            receiver = self._self_owner
+            # A classmethod's class, or the owner a staticmethod was read from
+            # (wrapt < 2 has no _self_owner).
+            receiver = getattr(self.__wrapped__, "__self__", None)
+        if receiver is None:
+            receiver = getattr(self, "_self_owner", None)
+        if receiver is None:
+            return _by_qualname, (self.__module__, self.__qualname__)
         return getattr, (receiver, self.__name__)
 
     def __copy__(self) -> TracedBoundFunction:

@@ -70,3 +70,15 @@ def test_process_pool_runs_decorated_functions(monkeypatch: pytest.MonkeyPatch) 
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         assert pool.submit(double, 21).result(timeout=30) == 42
         assert pool.submit(Worker(2).scale, 4).result(timeout=30) == 8
+
+
+class Statics:
+    @trace
+    @staticmethod
+    def outer(x: int) -> int:
+        return x * 10
+
+
+def test_pickle_traced_staticmethod_read_from_class() -> None:
+    assert pickle.loads(pickle.dumps(Statics.outer))(2) == 20
+    assert pickle.loads(pickle.dumps(Statics().outer))(3) == 30
