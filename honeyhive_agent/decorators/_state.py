@@ -19,6 +19,7 @@ from opentelemetry.trace import Span, Tracer, set_span_in_context
 from honeyhive_agent import semconv
 from honeyhive_agent.decorators._binding import ArgumentBinder
 from honeyhive_agent.decorators._spans import TRACER_KEY, TracerSpec, report, resolve_tracer
+from honeyhive_agent.decorators.context import install_thread_context_propagation
 from honeyhive_agent.serializer import Attributes, Serializer
 
 if TYPE_CHECKING:
@@ -86,6 +87,9 @@ class TraceSpec:
         if self.metadata:
             serializer.flatten_into(fixed, semconv.METADATA, self.metadata)
         cache = (hh, hh.get_otel_tracer(), serializer, fixed)
+        # Spans are about to exist: from now on they must follow work into
+        # pool threads. Not earlier, so a disabled agent patches nothing.
+        install_thread_context_propagation()
         self._cache = cache
         return cache
 

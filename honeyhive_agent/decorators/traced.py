@@ -40,7 +40,6 @@ from honeyhive_agent.decorators._calls import AsyncTrace, SyncTrace
 from honeyhive_agent.decorators._generators import MAX_YIELDED_ITEMS, AsyncGenTrace, GenTrace
 from honeyhive_agent.decorators._spans import TracerSpec, report
 from honeyhive_agent.decorators._state import TraceSpec
-from honeyhive_agent.decorators.context import install_thread_context_propagation
 
 __all__ = ["MAX_YIELDED_ITEMS", "TracedFunction", "is_traced", "trace"]
 
@@ -172,7 +171,6 @@ def _decorate(
             metadata=metadata,
             tracer=tracer,
         )
-        install_thread_context_propagation()
         return TracedFunction(target, spec)
     except Exception as exc:  # noqa: BLE001 - a decorator must never break an import
         report("decoration", exc)

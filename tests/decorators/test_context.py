@@ -292,3 +292,40 @@ async def test_sessions_per_trace_never_mix_across_tasks(make_tracer: MakeTracer
     for span in spans:
         a = attrs(span)
         assert a["honeyhive.session_id"] == session_of_root[a["honeyhive_inputs.owner"]]
+
+
+def test_disabled_agent_patches_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HH_DISABLED", "true")
+    uninstall_thread_context_propagation()
+    try:
+
+        @trace
+        def f() -> int:
+            return 1
+
+        assert f() == 1
+        assert not is_thread_context_propagation_installed()
+        assert not getattr(ThreadPoolExecutor.submit, "_honeyhive_context_propagation", False)
+    finally:
+        install_thread_context_propagation()
+
+
+def test_first_traced_call_installs_propagation(exporter: InMemorySpanExporter) -> None:
+    uninstall_thread_context_propagation()
+
+    @trace(event_name="child")
+    def child() -> None:
+        return None
+
+    @trace(event_name="parent")
+    def parent() -> None:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(child).result()
+
+    try:
+        parent()
+        assert is_thread_context_propagation_installed()
+    finally:
+        install_thread_context_propagation()
+    spans = {s.name: s for s in finished(exporter)}
+    assert parent_id(spans["child"]) == spans["parent"].context.span_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import types
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import Any
 
@@ -398,3 +399,18 @@ def test_trace_on_a_class_traces_its_methods(exporter: InMemorySpanExporter) -> 
     a = attrs(only_span(exporter))
     assert a["honeyhive_event_name"].endswith("Agent.act")
     assert a["honeyhive_event_type"] == "chain"
+
+
+def test_classmethod_over_wrapper_without_descriptor_chaining(
+    exporter: InMemorySpanExporter,
+) -> None:
+    # Python >= 3.13 no longer chains classmethod.__get__ through the wrapped
+    # object: the class arrives as the first positional argument instead.
+    def make(cls: type, x: int) -> int:
+        return x
+
+    traced = trace(make, event_name="make")
+    assert types.MethodType(traced, Service)(4) == 4
+    a = attrs(only_span(exporter))
+    assert a["honeyhive_inputs.x"] == 4
+    assert "honeyhive_inputs.cls" not in a
