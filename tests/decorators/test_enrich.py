@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -203,3 +205,22 @@ def test_enrich_session_disabled_is_noop(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("HH_DISABLED", "true")
     enrich_session(metadata={"x": 1})
     enrich_span(metadata={"x": 1})
+
+
+async def test_enrich_from_pool_thread_and_task(exporter: InMemorySpanExporter) -> None:
+    def in_thread() -> None:
+        enrich_span(metadata={"where": "thread"})
+
+    async def in_task() -> None:
+        enrich_span(metrics={"task": 1})
+
+    @trace(event_name="handler")
+    async def handler() -> None:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(in_thread).result()
+        await asyncio.create_task(in_task())
+
+    await handler()
+    a = attrs(only_span(exporter))
+    assert a["honeyhive_metadata.where"] == "thread"
+    assert a["honeyhive_metrics.task"] == 1
