@@ -90,8 +90,13 @@ class TracedFunction(wrapt.FunctionWrapper):  # type: ignore[type-arg,misc]
 
     __bound_function_wrapper__ = TracedBoundFunction
 
-    def __reduce_ex__(self, protocol: object) -> Any:
-        return self.__qualname__
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        wrapped = self.__wrapped__
+        if inspect.isfunction(wrapped) or isinstance(wrapped, staticmethod | classmethod):
+            return self.__qualname__
+        # A traced partial or callable object: pickle what it wraps (the copy
+        # in the other process runs untraced, as it would without the agent).
+        return wrapped.__reduce_ex__(protocol)
 
     def __copy__(self) -> TracedFunction:
         return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import multiprocessing
 import pickle
 from concurrent.futures import ProcessPoolExecutor
@@ -82,3 +83,12 @@ class Statics:
 def test_pickle_traced_staticmethod_read_from_class() -> None:
     assert pickle.loads(pickle.dumps(Statics.outer))(2) == 20
     assert pickle.loads(pickle.dumps(Statics().outer))(3) == 30
+
+
+def _power(base: int, exp: int) -> int:
+    return int(base**exp)
+
+
+def test_traced_partial_pickles_as_the_partial() -> None:
+    square = trace(functools.partial(_power, exp=2))
+    assert pickle.loads(pickle.dumps(square))(5) == 25
