@@ -180,9 +180,8 @@ def setup_mode(mode: str, sink: str) -> Callable[[], None]:
         from honeyhive_agent.tracer import HoneyHiveTracer
 
         tracer = HoneyHiveTracer(load_config().tracers["default"])
-        from instrumentors.openai import OpenAIInstrumentor
-
         from instrumentors.anthropic import AnthropicInstrumentor
+        from instrumentors.openai import OpenAIInstrumentor
 
         OpenAIInstrumentor().instrument(hh_tracer=tracer)
         AnthropicInstrumentor().instrument(hh_tracer=tracer)
@@ -204,8 +203,14 @@ def setup_mode(mode: str, sink: str) -> Callable[[], None]:
     return lambda: void(provider.force_flush())
 
 
-def build_workloads(canned_oa: Canned, canned_an: Canned) -> dict[str, Callable[[], object]]:
-    """Workload name -> one call (consuming the whole stream for stream workloads)."""
+Call = Callable[[], object]
+
+
+def build_workloads(canned_oa: Canned, canned_an: Canned) -> dict[str, Callable[[], Call]]:
+    """Workload name -> a selector that sets up the canned reply and returns the call.
+
+    A call makes one request (consuming the whole stream for stream workloads).
+    """
     import anthropic
     import openai
 
@@ -249,8 +254,8 @@ def build_workloads(canned_oa: Canned, canned_an: Canned) -> dict[str, Callable[
     }
 
     def selecting(canned: Canned, body: bytes, usage: bytes, ctype: str,
-                  fn: Callable[[], object]) -> Callable[[], object]:
-        def select() -> object:
+                  fn: Call) -> Callable[[], Call]:
+        def select() -> Call:
             canned.body, canned.usage_body, canned.content_type = body, usage, ctype
             return fn
 
@@ -310,8 +315,7 @@ def main() -> int:
         if not cmd or cmd[0] == "quit":
             break
         name, n = cmd[1], int(cmd[2])
-        call = workloads[name]()  # selects the canned body; returns the call
-        assert callable(call)
+        call = workloads[name]()
         times = []
         for _ in range(n):
             t0 = clock()
