@@ -21,7 +21,8 @@ from honeyhive_agent.tracer import HoneyHiveTracer
 from instrumentors.anthropic import AnthropicInstrumentor
 from tests.fakes.anthropic_server import FakeAnthropic
 
-USER = [{"role": "user", "content": "Hi"}]
+# Any: the same list goes to messages.create and beta.messages.create (other param types).
+USER: Any = [{"role": "user", "content": "Hi"}]
 MODEL = "claude-test-1"
 
 

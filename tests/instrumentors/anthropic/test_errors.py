@@ -47,7 +47,7 @@ def test_api_errors(make_traced: MakeTraced, fake: FakeAnthropic, status: int,
     assert shape["type"] is bare["type"] and shape["status"] == status
     assert shape["body"]["error"] == bare["body"]["error"]
     span = traced.only()
-    attrs = dict(span.attributes or {})
+    attrs: dict[str, Any] = dict(span.attributes or {})
     assert span.status.status_code is StatusCode.ERROR
     assert attrs["error.type"] == type(raised).__name__
     assert attrs["http.response.status_code"] == status

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import anthropic
 import pytest
 from opentelemetry.trace import SpanKind, StatusCode
+from pydantic import BaseModel
 
 from tests.fakes.anthropic_server import FakeAnthropic, Reply, text, thinking, tool_use
 
 from .conftest import MODEL, USER, MakeTraced, Traced
 
-TOOLS = [
+TOOLS: Any = [
     {
         "name": "get_weather",
         "description": "Weather for a city",
@@ -33,7 +35,7 @@ def test_create_records_the_full_contract(
         extra_body={"temperature": 0.2, "top_p": 0.9, "top_k": 5},
     )
     span = traced.only()
-    attrs = dict(span.attributes or {})
+    attrs: dict[str, Any] = dict(span.attributes or {})
     port = int(fake.url.rsplit(":", 1)[1])
 
     assert span.name == f"chat {MODEL}"
@@ -110,7 +112,7 @@ def test_system_blocks_tools_and_tool_results(
         Reply(content=[text("Checking."), tool_use("get_weather", {"city": "Paris"}, id="tu_2")],
               stop_reason="tool_use")
     )
-    history = [
+    history: Any = [
         {"role": "user", "content": "Weather in Rome?"},
         {
             "role": "assistant",
@@ -131,8 +133,8 @@ def test_system_blocks_tools_and_tool_results(
         model=MODEL,
         max_tokens=64,
         system=[{"type": "text", "text": "Part one."}, {"type": "text", "text": "Part two."}],
-        messages=history,  # type: ignore[arg-type]
-        tools=TOOLS,  # type: ignore[arg-type]
+        messages=history,
+        tools=TOOLS,
         tool_choice={"type": "auto"},
     )
     attrs = traced.attrs()
@@ -293,11 +295,10 @@ def test_redaction_applies(make_traced: MakeTraced, client: anthropic.Anthropic)
 def test_parse_is_one_chat_span(
     traced: Traced, client: anthropic.Anthropic, fake: FakeAnthropic
 ) -> None:
-    pydantic = pytest.importorskip("pydantic")
     if not hasattr(client.messages, "parse"):
         pytest.skip("messages.parse needs a newer anthropic")
 
-    class Answer(pydantic.BaseModel):
+    class Answer(BaseModel):
         value: int
 
     fake.script(Reply(content=[text('{"value": 42}')]))

@@ -146,7 +146,7 @@ def test_error_event_mid_stream(
             seen.append(event.type)
     assert "overloaded_error" in str(raised.value)
     span = traced.only()
-    attrs = dict(span.attributes or {})
+    attrs: dict[str, Any] = dict(span.attributes or {})
     assert span.status.status_code is StatusCode.ERROR
     assert attrs["error.type"] == type(raised.value).__name__
     assert attrs["honeyhive_metadata.incomplete"] is True

@@ -76,7 +76,7 @@ def test_count_tokens(
     result = resource.count_tokens(model=MODEL, messages=USER)
     assert result.input_tokens == fake.count_tokens
     span = traced.only()
-    attrs = dict(span.attributes or {})
+    attrs: dict[str, Any] = dict(span.attributes or {})
     assert span.name == f"count_tokens {MODEL}"
     assert attrs["gen_ai.operation.name"] == "count_tokens"
     assert attrs["honeyhive_event_name"] == "anthropic.messages.count_tokens"
