@@ -263,9 +263,12 @@ class HoneyHiveTracer:
             lambda: self.provider.force_flush(remaining_ms(deadline))
         ]
         client = self._client
-        if client is not None:
-            jobs.append(lambda: client.flush(remaining_ms(deadline) / 1000))
-        return run_parallel(jobs, deadline, "flush")
+        if client is None:
+            return run_parallel(jobs, deadline, "flush")
+        jobs.append(lambda: client.flush(remaining_ms(deadline) / 1000))
+        flushed = run_parallel(jobs, deadline, "flush")
+        # Again: the exporters' first export may have queued the session start.
+        return client.flush(remaining_ms(deadline) / 1000) and flushed
 
     def shutdown(self, timeout_millis: int | None = None) -> None:
         """Flush, then stop exporting; idempotent, never raises.
@@ -289,10 +292,14 @@ class HoneyHiveTracer:
         ]
         client = self._client
         if client is not None:
-            jobs.append(lambda: client.close(budget / 1000))
+            jobs.append(lambda: client.flush(budget / 1000))
         run_parallel(jobs, deadline, "shutdown")
-        # Marks the provider shut down (its processors already are: cheap).
-        run_parallel([self.provider.shutdown], deadline, "shutdown")
+        # Closed only now: the exporters' final export may still have queued
+        # the session start (on_first_export).
+        finish: list[Callable[[], object]] = [self.provider.shutdown]
+        if client is not None:
+            finish.append(lambda: client.close(remaining_ms(deadline) / 1000))
+        run_parallel(finish, deadline, "shutdown")
 
     def _timeout_ms(self, timeout_millis: int | None) -> int:
         return self.config.shutdown_timeout_ms if timeout_millis is None else timeout_millis
