@@ -42,13 +42,13 @@ __all__ = ["AnthropicInstrumentor"]
 
 _PACKAGE = "anthropic"
 
-# (attribute path of the Messages class inside the package, event-name prefix)
-_RESOURCES: tuple[tuple[str, str], ...] = (
-    ("resources.messages.messages", "anthropic.messages"),
-    ("resources.beta.messages.messages", "anthropic.beta.messages"),
-    ("resources.beta.prompt_caching.messages", "anthropic.beta.prompt_caching.messages"),
-    ("lib.bedrock._beta_messages", "anthropic.bedrock.beta.messages"),
-    ("lib.vertex._beta_messages", "anthropic.vertex.beta.messages"),
+# Modules (as attribute paths inside the package) that define Messages / AsyncMessages.
+_RESOURCES = (
+    "resources.messages.messages",
+    "resources.beta.messages.messages",
+    "resources.beta.prompt_caching.messages",  # anthropic 0.x
+    "lib.bedrock._beta_messages",  # these two copy the beta methods at definition time
+    "lib.vertex._beta_messages",
 )
 _METHODS = (
     ("create", create_wrapper),
@@ -60,13 +60,11 @@ _METHODS = (
 
 def _patch_table() -> tuple[Patch, ...]:
     patches: list[Patch] = []
-    for path, prefix in _RESOURCES:
+    for path in _RESOURCES:
         for cls, is_async in (("Messages", False), ("AsyncMessages", True)):
             for method, factory in _METHODS:
                 target = f"{path}.{cls}.{method}"
-                patches.append(
-                    Patch(_PACKAGE, target, factory(f"{prefix}.{method}", is_async=is_async))
-                )
+                patches.append(Patch(_PACKAGE, target, factory(is_async=is_async)))
     patches.append(
         Patch(_PACKAGE, "_base_client.BaseClient._set_open_telemetry", set_option_wrapper)
     )

@@ -19,7 +19,13 @@ from typing import Any
 
 from honeyhive_agent import semconv as sc
 from honeyhive_agent.serializer import Attributes, Serializer
-from instrumentors._span import ParamMap, add_messages, add_response_meta, add_usage
+from instrumentors._span import (
+    ParamMap,
+    add_messages,
+    add_response_meta,
+    add_usage,
+    base_attributes,
+)
 
 from ._content import Part, field, input_messages, output_parts, system_parts
 
@@ -67,18 +73,12 @@ class Operation:
         server: Attributes,
     ) -> Attributes:
         """Everything known before the request is sent."""
-        model = kwargs.get("model")
-        out: Attributes = {
-            sc.GEN_AI_OPERATION_NAME: self.operation,
-            sc.GEN_AI_PROVIDER_NAME: provider,
-            sc.GEN_AI_SYSTEM: provider,
-            sc.EVENT_TYPE: "model",
-            sc.EVENT_NAME: self.event_name,
-            f"{sc.CONFIG}.provider": provider,
-        }
-        if isinstance(model, str) and model:
-            out[sc.GEN_AI_REQUEST_MODEL] = model
-            out[f"{sc.CONFIG}.model"] = model
+        out = base_attributes(
+            operation=self.operation,
+            provider=provider,
+            event_name=self.event_name,
+            model=kwargs.get("model"),
+        )
         out.update(server)
         # anthropic 2.x dropped sampling keywords (temperature, top_p, top_k) from
         # its signatures; apps pass them in extra_body, which the API merges in.

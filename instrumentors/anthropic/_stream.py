@@ -20,28 +20,19 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from contextvars import Token
 from typing import Any
 
 import wrapt
-from opentelemetry import context as otel_context
-from opentelemetry import trace as otel_trace
-from opentelemetry.context import Context
 
 from honeyhive_agent._log import logger
 from honeyhive_agent.serializer import Attributes, Serializer
-from instrumentors._span import CallSpan
+from instrumentors._span import CallSpan, activate, deactivate
 from instrumentors._stream import AsyncStreamProxy, StreamState, SyncStreamProxy
 
 from ._attributes import message_usage, reply_attributes
 from ._content import REDACTED_THINKING, TOOL_CALL_BLOCKS, Part, block_part, field
 
-__all__ = ["AsyncStreamManagerProxy", "MessageStreamState", "StreamManagerProxy", "activate"]
-
-
-def activate(call: CallSpan) -> Token[Context]:
-    """Make the call's span current (returns the token for ``context.detach``)."""
-    return otel_context.attach(otel_trace.set_span_in_context(call.span))
+__all__ = ["AsyncStreamManagerProxy", "MessageStreamState", "StreamManagerProxy"]
 
 
 class _Block:
@@ -169,7 +160,7 @@ class StreamManagerProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
             call.fail(exc)
             raise
         finally:
-            otel_context.detach(token)
+            deactivate(token)
         try:
             _attach(stream, call, state, is_async=False)
         except Exception as exc:  # noqa: BLE001 - the app gets its stream regardless
@@ -200,7 +191,7 @@ class AsyncStreamManagerProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
             call.fail(exc)
             raise
         finally:
-            otel_context.detach(token)
+            deactivate(token)
         try:
             _attach(stream, call, state, is_async=True)
         except Exception as exc:  # noqa: BLE001

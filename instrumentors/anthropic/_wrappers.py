@@ -22,18 +22,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from opentelemetry import context as otel_context
-
 from honeyhive_agent import semconv as sc
 from honeyhive_agent._log import warn_once
 from honeyhive_agent.serializer import Attributes
 from instrumentors._base import LLMInstrumentor, Wrapper
 from instrumentors._raw import raw_mode, wrap_raw_response
-from instrumentors._span import CallSpan, span_name
+from instrumentors._span import CallSpan, activate, deactivate, span_name
 from instrumentors._stream import AsyncStreamProxy, SyncStreamProxy
 
 from ._attributes import Operation, message_reply
-from ._stream import AsyncStreamManagerProxy, MessageStreamState, StreamManagerProxy, activate
+from ._stream import AsyncStreamManagerProxy, MessageStreamState, StreamManagerProxy
 
 __all__ = ["count_tokens_wrapper", "create_wrapper", "stream_wrapper"]
 
@@ -90,10 +88,10 @@ def _sdk_types(*names: str) -> tuple[type, ...]:
     return tuple(t for t in found if isinstance(t, type))
 
 
-def _operation(event_name: str, operation: str, stream: bool) -> Operation:
+def _operation(operation: str, stream: bool) -> Operation:
     return Operation(
         operation=operation,
-        event_name=event_name,
+        event_name=f"{ANTHROPIC}.{operation}",  # "anthropic.chat", like "openai.chat"
         skip=_sdk_types("NotGiven", "Omit"),
         stream=stream,
     )
@@ -140,7 +138,7 @@ def _call_wrapper(
                 call.fail(exc)
                 raise
             finally:
-                otel_context.detach(token)
+                deactivate(token)
             return finish(call, result, kwargs)
 
         return async_wrapper
@@ -158,19 +156,19 @@ def _call_wrapper(
             call.fail(exc)
             raise
         finally:
-            otel_context.detach(token)
+            deactivate(token)
         return finish(call, result, kwargs)
 
     return wrapper
 
 
 def create_wrapper(
-    event_name: str, *, is_async: bool = False
+    *, is_async: bool = False
 ) -> Callable[[LLMInstrumentor], Wrapper]:
     """Factory for ``messages.create`` / ``messages.parse`` (and beta, Bedrock, Vertex)."""
 
     def factory(inst: LLMInstrumentor) -> Wrapper:
-        op = _operation(event_name, "chat", stream=False)
+        op = _operation("chat", stream=False)
         stream_types = _sdk_types("Stream", "AsyncStream")
         proxy_type = AsyncStreamProxy if is_async else SyncStreamProxy
 
@@ -199,12 +197,12 @@ def create_wrapper(
 
 
 def count_tokens_wrapper(
-    event_name: str, *, is_async: bool = False
+    *, is_async: bool = False
 ) -> Callable[[LLMInstrumentor], Wrapper]:
     """Factory for ``messages.count_tokens``: the count is the call's output."""
 
     def factory(inst: LLMInstrumentor) -> Wrapper:
-        op = _operation(event_name, "count_tokens", stream=False)
+        op = _operation("count_tokens", stream=False)
 
         def record(call: CallSpan, result: Any) -> Any:
             count = getattr(result, "input_tokens", None)
@@ -230,12 +228,12 @@ def count_tokens_wrapper(
 
 
 def stream_wrapper(
-    event_name: str, *, is_async: bool = False
+    *, is_async: bool = False
 ) -> Callable[[LLMInstrumentor], Wrapper]:
     """Factory for ``messages.stream(...)``: trace the manager it returns."""
 
     def factory(inst: LLMInstrumentor) -> Wrapper:
-        op = _operation(event_name, "chat", stream=True)
+        op = _operation("chat", stream=True)
         manager_proxy = AsyncStreamManagerProxy if is_async else StreamManagerProxy
 
         def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:

@@ -72,7 +72,7 @@ def test_spans_arrive_over_otlp_under_a_traced_function(
     assert a["honeyhive.session_id"] == tracer.session_id
     assert json.loads(a["gen_ai.output.messages"])[0]["parts"][0]["content"] == "Let me check."
     b = second["attributes"]
-    assert b["honeyhive_event_name"] == "anthropic.messages.stream"
+    assert b["honeyhive_event_name"] == "anthropic.chat"
     assert b["honeyhive_outputs.content"] == "Streamed."
     assert b["honeyhive_metrics.time_to_first_token_ms"] >= 0
 

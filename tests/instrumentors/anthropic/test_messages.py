@@ -58,7 +58,7 @@ def test_create_records_the_full_contract(
         "server.address": "127.0.0.1",
         "server.port": port,
         "honeyhive_event_type": "model",
-        "honeyhive_event_name": "anthropic.messages.create",
+        "honeyhive_event_name": "anthropic.chat",
         "honeyhive_config.model": MODEL,
         "honeyhive_config.provider": "anthropic",
         "honeyhive_config.max_tokens": 64,
@@ -100,7 +100,7 @@ async def test_async_create_matches_sync(
     message = await aclient.messages.create(model=MODEL, max_tokens=8, messages=USER)
     attrs = traced.attrs()
     assert message.content[0].text == "Hello there!"  # type: ignore[union-attr]
-    assert attrs["honeyhive_event_name"] == "anthropic.messages.create"
+    assert attrs["honeyhive_event_name"] == "anthropic.chat"
     assert attrs["gen_ai.usage.output_tokens"] == 7
     assert attrs["honeyhive_outputs.content"] == "Hello there!"
 
@@ -307,7 +307,7 @@ def test_parse_is_one_chat_span(
     )
     assert parsed.parsed_output == Answer(value=42)
     attrs = traced.attrs()
-    assert attrs["honeyhive_event_name"] == "anthropic.messages.parse"
+    assert attrs["honeyhive_event_name"] == "anthropic.chat"
     assert attrs["honeyhive_outputs.content"] == '{"value": 42}'
     assert attrs["gen_ai.operation.name"] == "chat"
 

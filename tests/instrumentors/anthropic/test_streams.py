@@ -199,7 +199,7 @@ def test_stream_helper_text_stream_and_final_message(
     assert text_out == "Hello, streaming world!"
     assert final.content[1].text == text_out  # type: ignore[union-attr]
     attrs = traced.attrs()
-    assert attrs["honeyhive_event_name"] == "anthropic.messages.stream"
+    assert attrs["honeyhive_event_name"] == "anthropic.chat"
     assert attrs["honeyhive_config.stream"] is True
     assert_complete(attrs)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import anthropic
 import pytest
+import wrapt
 
 from tests.fakes.anthropic_server import FakeAnthropic, Reply, text
 
@@ -45,7 +46,7 @@ def test_beta_messages_create(traced: Traced, client: anthropic.Anthropic) -> No
         model=MODEL, max_tokens=8, messages=USER, betas=["fancy-2099-01-01"]
     )
     attrs = traced.attrs()
-    assert attrs["honeyhive_event_name"] == "anthropic.beta.messages.create"
+    assert attrs["honeyhive_event_name"] == "anthropic.chat"
     assert attrs["honeyhive_config.betas.0"] == "fancy-2099-01-01"
     assert attrs["honeyhive_outputs.content"] == "Hello there!"
 
@@ -57,14 +58,14 @@ def test_beta_messages_stream(
     with client.beta.messages.stream(model=MODEL, max_tokens=8, messages=USER) as stream:
         assert stream.get_final_text() == "beta streaming"
     attrs = traced.attrs()
-    assert attrs["honeyhive_event_name"] == "anthropic.beta.messages.stream"
+    assert attrs["honeyhive_event_name"] == "anthropic.chat"
     assert attrs["honeyhive_outputs.content"] == "beta streaming"
     assert "honeyhive_metadata.incomplete" not in attrs
 
 
 async def test_async_beta_create(traced: Traced, aclient: anthropic.AsyncAnthropic) -> None:
     await aclient.beta.messages.create(model=MODEL, max_tokens=8, messages=USER)
-    assert traced.attrs()["honeyhive_event_name"] == "anthropic.beta.messages.create"
+    assert traced.attrs()["honeyhive_event_name"] == "anthropic.chat"
 
 
 def test_count_tokens(
@@ -79,7 +80,7 @@ def test_count_tokens(
     attrs: dict[str, Any] = dict(span.attributes or {})
     assert span.name == f"count_tokens {MODEL}"
     assert attrs["gen_ai.operation.name"] == "count_tokens"
-    assert attrs["honeyhive_event_name"] == "anthropic.messages.count_tokens"
+    assert attrs["honeyhive_event_name"] == "anthropic.count_tokens"
     assert attrs["honeyhive_outputs.input_tokens"] == fake.count_tokens
     assert "gen_ai.usage.input_tokens" not in attrs  # counting consumes no tokens
 
@@ -145,11 +146,17 @@ def test_vertex_beta_methods_copied_at_definition_are_patched(
         s.until_done()
     spans = traced.spans()
     assert len(spans) == 2  # one each: copied methods are wrapped exactly once
-    names = [dict(s.attributes or {})["honeyhive_event_name"] for s in spans]
-    assert names == ["anthropic.vertex.beta.messages.create",
-                     "anthropic.vertex.beta.messages.stream"]
+    for cls in (type(vertex.beta.messages), type(vertex.messages), type(client_beta())):
+        for method in ("create", "stream"):
+            wrapper = cls.__dict__.get(method)
+            assert isinstance(wrapper, wrapt.FunctionWrapper), (cls, method)
+            assert not isinstance(wrapper.__wrapped__, wrapt.FunctionWrapper)
     assert all(dict(s.attributes or {})["gen_ai.provider.name"] == "gcp.vertex_ai"
                for s in spans)
+
+
+def client_beta() -> Any:
+    return anthropic.Anthropic(api_key="x").beta.messages
 
 
 def test_bedrock_invoke(traced: Traced, bedrock: Any, fake: FakeAnthropic) -> None:
@@ -168,5 +175,5 @@ def test_bedrock_invoke(traced: Traced, bedrock: Any, fake: FakeAnthropic) -> No
 def test_bedrock_beta_create(traced: Traced, bedrock: Any) -> None:
     bedrock.beta.messages.create(model="anthropic.claude-x", max_tokens=8, messages=USER)
     attrs = traced.attrs()
-    assert attrs["honeyhive_event_name"] == "anthropic.bedrock.beta.messages.create"
+    assert attrs["honeyhive_event_name"] == "anthropic.chat"
     assert attrs["gen_ai.provider.name"] == "aws.bedrock"
