@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import sys
 from types import FrameType, ModuleType
+from typing import Any
 
 __all__ = ["install", "is_multiprocessing_child", "make_eager"]
 
@@ -33,6 +34,7 @@ def install() -> None:
     _installed = True
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=_after_fork_in_child)
+    _flush_before_exec()
     if is_multiprocessing_child():
         make_eager()
 
@@ -45,6 +47,40 @@ def is_multiprocessing_child(argv: list[str] | None = None) -> bool:
     """
     args: list[str] = list(getattr(sys, "orig_argv", None) or ()) if argv is None else argv
     return "--multiprocessing-fork" in args
+
+
+def _flush_before_exec() -> None:
+    """Flush the tracers before ``os.exec*`` replaces the program (no ``atexit`` runs).
+
+    Every ``os.exec*`` function ends in ``os.execv`` or ``os.execve``, looked
+    up in the ``os`` module at call time, so wrapping those two covers them
+    all. The new program bootstraps again and joins the session.
+    """
+    for name in ("execv", "execve"):
+        original = getattr(os, name, None)
+        if original is None or getattr(original, "_honeyhive_agent_flush", False):
+            continue
+        setattr(os, name, _flushing(original))
+
+
+def _flushing(original: Any) -> Any:
+    def exec_(*args: Any, **kwargs: Any) -> Any:
+        registry = sys.modules.get("honeyhive_agent.tracer.registry")
+        if registry is not None:
+            try:
+                registry.flush_all()
+            except Exception:  # noqa: BLE001 - the exec must happen regardless
+                from honeyhive_agent._log import logger
+
+                logger.debug("flush before exec failed", exc_info=True)
+        return original(*args, **kwargs)
+
+    exec_.__name__ = original.__name__
+    exec_.__qualname__ = original.__qualname__
+    exec_.__doc__ = original.__doc__
+    exec_.__wrapped__ = original  # type: ignore[attr-defined]
+    exec_._honeyhive_agent_flush = True  # type: ignore[attr-defined]
+    return exec_
 
 
 def make_eager() -> None:

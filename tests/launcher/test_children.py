@@ -117,3 +117,36 @@ def test_pool_workers_deliver_every_span(
     assert len(session_ids(spans)) == 1
     # Each worker span went out once: no duplicates from a fork's copied queue.
     assert len({s["span_id"] for s in spans}) == 7
+
+
+def test_exec_flushes_and_the_new_program_joins(
+    tmp_path: Path, receiver: OtlpReceiver, otlp_env: dict[str, str]
+) -> None:
+    write(tmp_path / "before.py", """
+        import os, sys
+        from honeyhive_agent import trace
+
+        @trace
+        def before_exec():
+            return 1
+
+        before_exec()
+        sys.stdout.flush()
+        os.execl(sys.executable, sys.executable, "after.py", "arg")
+    """)
+    write(tmp_path / "after.py", """
+        import sys
+        from honeyhive_agent import trace
+
+        @trace
+        def after_exec():
+            return sys.argv[1]
+
+        print("after", after_exec())
+    """)
+    _bare, traced = run_both(["python", "before.py"], otlp_env, cwd=tmp_path,
+                             between=receiver.clear)
+    assert traced.stdout == "after arg\n"
+    spans = receiver.wait_for_spans(2)
+    assert sorted(s["name"] for s in spans) == ["after_exec", "before_exec"]
+    assert len(session_ids(spans)) == 1
