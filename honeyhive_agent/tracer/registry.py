@@ -48,6 +48,8 @@ _exit_timeout_ms = 0
 _atexit_registered = False
 _exiting = False  # the exit flush ran: no new tracers
 _creating: set[str] = set()
+# Names get_or_create() resolved to the default tracer (not in the config).
+_aliases: dict[str, str] = {}
 
 
 def get(name: str = "default") -> HoneyHiveTracer | None:
@@ -77,7 +79,7 @@ def get_or_create(name: str = "default") -> HoneyHiveTracer | None:
     configuration is invalid; the latter is reported once, as a warning
     naming the problem. Never raises.
     """
-    found = _named.get(name)
+    found = _named.get(name) or _named.get(_aliases.get(name, ""))
     if found is not None:
         return found
     try:
@@ -112,6 +114,7 @@ def _get_or_create(name: str) -> HoneyHiveTracer | None:
             return None
         tracer_config = config.tracers.get(name)
         if tracer_config is None:
+            _aliases[name] = config.default_tracer.name
             name = config.default_tracer.name
             found = _named.get(name)
             if found is not None:
@@ -182,6 +185,7 @@ def reset(timeout_ms: int = 2000) -> None:
     shutdown_all(timeout_ms)
     with _lock:
         _named.clear()
+        _aliases.clear()
         _created.clear()
         _config = None
         _unusable = False
