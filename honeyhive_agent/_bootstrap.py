@@ -94,21 +94,28 @@ def _warn_failed(exc: BaseException) -> None:
 
 def _start(origin: str) -> bool:
     global _config
-    from honeyhive_agent import _log
     from honeyhive_agent.errors import ConfigurationError
 
-    _log.configure()
     try:
         from honeyhive_agent.config.loader import load_config
 
         config = load_config()
     except ConfigurationError as exc:
+        from honeyhive_agent import _log
+
+        _log.configure()
         _log.logger.error("configuration error: %s; the app runs without tracing", exc)
         return False
     if config.disabled:
         return False
-    _log.configure(config.log_level)
     _config = config
+    # `logging` is imported only when there is something to say: warn_once
+    # and the tracer registry configure the agent's logger when they need it.
+    verbose = config.log_level.upper() in ("DEBUG", "INFO")
+    if verbose:
+        from honeyhive_agent import _log
+
+        _log.configure(config.log_level)
 
     _publish_session(config)
     from honeyhive_agent import _fork
@@ -121,14 +128,22 @@ def _start(origin: str) -> bool:
     for name, (import_name, target) in _known().items():
         settings = config.instrumentor(name)
         if not settings.enabled:
-            _log.logger.debug("instrumentor %s disabled by configuration", name)
+            if verbose:
+                _debug("instrumentor %s disabled by configuration", name)
             continue
         _hooks.when_imported(import_name, _instrument_hook(name, target))
     from honeyhive_agent import _peers
 
     _peers.watch(config)
-    _log.logger.debug("started from %s (pid %d)", origin, os.getpid())
+    if verbose:
+        _debug("started from %s (pid %d)", origin, os.getpid())
     return True
+
+
+def _debug(message: str, *args: object) -> None:
+    from honeyhive_agent._log import logger
+
+    logger.debug(message, *args)
 
 
 def _known() -> dict[str, tuple[str, str]]:
@@ -156,12 +171,22 @@ def _publish_session(config: AgentConfig) -> None:
         return
     if config.default_tracer.session.id:
         return  # joining a configured session: the config already says so
-    # uuid4 like tracer.session.new_session_id, without importing the tracer
-    # package (and with it the OpenTelemetry SDK) at start-up.
-    import uuid
-
-    os.environ[SESSION_ENV] = str(uuid.uuid4())
+    os.environ[SESSION_ENV] = _uuid4()
     os.environ[SESSION_ROOT_ENV] = str(os.getpid())
+
+
+def _uuid4() -> str:
+    """A random (version 4) UUID string, like ``str(uuid.uuid4())``.
+
+    Built by hand: the ``uuid`` module costs more start-up time than this
+    whole function, and the tracer package (``new_session_id``) would pull in
+    the OpenTelemetry SDK.
+    """
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def tracer_resolver(name: str) -> Callable[[], HoneyHiveTracer | None]:
@@ -192,7 +217,7 @@ def instrument(name: str, target: str) -> Any:
     """
     import importlib
 
-    from honeyhive_agent import _log, _peers
+    from honeyhive_agent import _peers
 
     config = _config
     settings = config.instrumentor(name) if config is not None else None
@@ -203,7 +228,7 @@ def instrument(name: str, target: str) -> Any:
         return None
     tracer_name = settings.tracer if settings is not None else "default"
     instrumentor.instrument(hh_tracer=tracer_resolver(tracer_name))
-    _log.logger.debug("instrumented %s (tracer %s)", name, tracer_name)
+    _debug("instrumented %s (tracer %s)", name, tracer_name)
     return instrumentor
 
 

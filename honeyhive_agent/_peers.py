@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from honeyhive_agent._log import logger, warn_once
-
 if TYPE_CHECKING:
     from honeyhive_agent.config.model import AgentConfig, InstrumentorConfig
 
@@ -117,6 +115,8 @@ def active_peers(library: str) -> list[Peer]:
             if cls().is_instrumented_by_opentelemetry:
                 found.append(peer)
         except Exception:  # noqa: BLE001 - a broken peer is not our problem
+            from honeyhive_agent._log import logger
+
             logger.debug("could not ask %s whether it is active", peer.distribution)
     return found
 
@@ -140,6 +140,8 @@ def resolve_before_patch(
 
 
 def _announce(peer: Peer, *, winner: str) -> None:
+    from honeyhive_agent._log import warn_once
+
     if winner == "honeyhive":
         message = (
             "%s is also instrumented by %s; honeyhive-agent records its calls and the peer's "
@@ -163,6 +165,8 @@ def _uninstrument_peer(peer: Peer) -> None:
     try:
         cls().uninstrument()
     except Exception as exc:  # noqa: BLE001
+        from honeyhive_agent._log import warn_once
+
         warn_once(f"peer-off:{peer.module}", "could not switch %s off: %r", peer.distribution, exc)
 
 
@@ -243,6 +247,8 @@ def _report_unknown_wrappers(library: str, instrumentor: Any) -> None:
             continue
         if any(origin.startswith(p.module) for p in PEERS):
             continue
+        from honeyhive_agent._log import warn_once
+
         warn_once(
             f"foreign:{library}:{origin}",
             "%s is already wrapped by %s (not a known peer); its calls may be recorded twice",

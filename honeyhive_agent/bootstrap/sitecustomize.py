@@ -44,13 +44,15 @@ def _honeyhive_chain():
             same = False
         if not same:
             path.append(entry)
-    import importlib.machinery
-    import importlib.util
+    # importlib._bootstrap is loaded (frozen) in every interpreter;
+    # importlib.util would cost start-up time for the same function.
+    from importlib._bootstrap import module_from_spec
+    from importlib.machinery import PathFinder
 
-    spec = importlib.machinery.PathFinder.find_spec("sitecustomize", path)
+    spec = PathFinder.find_spec("sitecustomize", path)
     if spec is None or spec.loader is None:
         return
-    module = importlib.util.module_from_spec(spec)
+    module = module_from_spec(spec)
     # The user's module is *the* sitecustomize from now on; if it raises,
     # site.py reports it exactly as it would have without us.
     sys.modules["sitecustomize"] = module
