@@ -180,3 +180,31 @@ def test_python_found_on_path_is_used(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert os.path.realpath(done.stdout.strip()) == os.path.realpath(
         run(["python", "-c", "import sys; print(sys.prefix)"]).stdout.strip())
+
+
+def test_console_script_pytest(tmp_path: Path, receiver: OtlpReceiver,
+                               otlp_env: dict[str, str]) -> None:
+    write(tmp_path / "test_tiny.py", """
+        from honeyhive_agent import trace
+
+        @trace
+        def add(a, b):
+            return a + b
+
+        def test_add():
+            assert add(1, 2) == 3
+    """)
+    cmd = ["pytest", "-q", "-p", "no:cacheprovider", "test_tiny.py"]
+    bare = run(cmd, otlp_env, cwd=tmp_path)
+    receiver.clear()
+    traced = run(["honeyhive-run", *cmd], otlp_env, cwd=tmp_path)
+    assert traced.returncode == bare.returncode == 0, traced.stdout + traced.stderr
+    assert [s["name"] for s in receiver.wait_for_spans(1)] == ["add"]
+
+
+def test_missing_config_file_named_by_option(tmp_path: Path) -> None:
+    write(tmp_path / "app.py", "print('ok')\n")
+    done = run(["honeyhive-run", "--config", "nope.yaml", "python", "app.py"], cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout == "ok\n"
+    (line,) = agent_lines(done.stderr)
+    assert "nope.yaml" in line and "HONEYHIVE_CONFIG" in line
