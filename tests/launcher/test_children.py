@@ -102,7 +102,7 @@ POOL_APP = """
 """
 
 
-@pytest.mark.parametrize("method", ["fork", "spawn"])
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
 def test_pool_workers_deliver_every_span(
     tmp_path: Path, receiver: OtlpReceiver, otlp_env: dict[str, str], method: str
 ) -> None:

@@ -10,6 +10,8 @@ import os
 import signal
 from pathlib import Path
 
+import pytest
+
 from tests.launcher.conftest import (
     TRACED_APP,
     agent_env,
@@ -208,3 +210,16 @@ def test_missing_config_file_named_by_option(tmp_path: Path) -> None:
     assert done.returncode == 0 and done.stdout == "ok\n"
     (line,) = agent_lines(done.stderr)
     assert "nope.yaml" in line and "HONEYHIVE_CONFIG" in line
+
+
+def test_interpreter_without_the_agent_runs_untraced(tmp_path: Path) -> None:
+    other = Path("/usr/bin/python3")
+    if not other.exists() or run([str(other), "-c", "import honeyhive_agent"]).returncode == 0:
+        pytest.skip("needs a second interpreter that lacks honeyhive_agent")
+    _bare, traced = run_both([str(other), "-c", "print('plain')"])
+    (line,) = agent_lines(traced.stderr)
+    assert "cannot be imported" in line
+    # Its descendants stay quiet: only the program honeyhive-run started says it.
+    nested = run(["honeyhive-run", "python", "-c",
+                  f"import subprocess; subprocess.run([{str(other)!r}, '-c', 'pass'])"])
+    assert agent_lines(nested.stderr) == []
