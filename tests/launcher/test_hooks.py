@@ -57,7 +57,7 @@ def test_failing_hook_never_breaks_the_import(modules: Path) -> None:
 
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
+    handler.emit = records.append  # type: ignore[method-assign,assignment]
     logging.getLogger("honeyhive_agent").addHandler(handler)
     seen: list[str] = []
     _hooks.when_imported("hh_lib_c", broken)
