@@ -98,3 +98,32 @@ def test_exporter_setup_failure_does_not_break_the_app(tmp_path: Path) -> None:
     with tracer.get_otel_tracer().start_as_current_span("s"):
         pass
     tracer.shutdown(1000)
+
+
+def test_two_tracers_export_to_their_own_backends_over_http() -> None:
+    from tests.support.fake_honeyhive import FakeHoneyHive
+    from tests.support.otlp_receiver import OtlpReceiver
+
+    global_before = trace.get_tracer_provider()
+    with FakeHoneyHive(api_key="key-a") as hh, OtlpReceiver() as rx:
+        a = HoneyHiveTracer(name="a", api_key="key-a", server_url=hh.url, project="pa")
+        b = HoneyHiveTracer(
+            name="b", exporters=["otlp"], otlp={"traces_endpoint": rx.traces_url}, project="pb"
+        )
+        with (
+            a.get_otel_tracer().start_as_current_span("span-a"),
+            b.get_otel_tracer().start_as_current_span("span-b"),
+        ):
+            pass
+        assert a.force_flush(5000) and b.force_flush(5000)
+        (got_a,) = hh.wait_for_spans(1)
+        (got_b,) = rx.wait_for_spans(1)
+        assert got_a["name"] == "span-a"
+        assert got_b["name"] == "span-b"
+        assert got_a["attributes"][semconv.SESSION_ID] == a.session_id
+        assert got_b["attributes"][semconv.SESSION_ID] == b.session_id
+        assert got_b["attributes"][semconv.PROJECT] == "pb"
+        # Only the tracer with the HoneyHive exporter starts a session.
+        assert [s["session"]["project"] for s in hh.wait_for_sessions(1)] == ["pa"]
+        assert rx.requests and all(r["route"] == "traces" for r in rx.requests)
+    assert trace.get_tracer_provider() is global_before
