@@ -150,3 +150,23 @@ def test_exec_flushes_and_the_new_program_joins(
     spans = receiver.wait_for_spans(2)
     assert sorted(s["name"] for s in spans) == ["after_exec", "before_exec"]
     assert len(session_ids(spans)) == 1
+
+
+def test_explicit_session_id_is_joined_not_started(tmp_path: Path) -> None:
+    write(tmp_path / "app.py", """
+        from honeyhive_agent import trace
+
+        @trace
+        def step():
+            return 1
+
+        print(step())
+    """)
+    with FakeHoneyHive() as hh:
+        env = agent_env({"HH_API_KEY": "hh-test-key-123456", "HH_API_URL": hh.url,
+                         "HH_SESSION_ID": "11111111-2222-4333-8444-555555555555"})
+        done = run(["honeyhive-run", "python", "app.py"], env, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        spans = hh.wait_for_spans(1)
+        assert session_ids(spans) == {"11111111-2222-4333-8444-555555555555"}
+        assert hh.sessions == []
