@@ -45,19 +45,13 @@ def init(config: AgentConfig | TracerConfig | None = None, **overrides: Any) -> 
 
 def _init_all(config: AgentConfig, overrides: dict[str, Any]) -> HoneyHiveTracer:
     if overrides:
+        import dataclasses
         from types import MappingProxyType
 
         from honeyhive_agent.config.loader import tracer_config
 
-        config = AgentConfig(
-            tracers=MappingProxyType(
-                {n: tracer_config(tc, **overrides) for n, tc in config.tracers.items()}
-            ),
-            instrumentors=config.instrumentors,
-            disabled=config.disabled,
-            log_level=config.log_level,
-            source_file=config.source_file,
-        )
+        tracers = {n: tracer_config(tc, **overrides) for n, tc in config.tracers.items()}
+        config = dataclasses.replace(config, tracers=MappingProxyType(tracers))
     if config.disabled:
         return _inert(config.default_tracer)
     tracers = registry.init(config)
