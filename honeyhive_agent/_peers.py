@@ -29,7 +29,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from honeyhive_agent.config.model import AgentConfig, InstrumentorConfig
 
-__all__ = ["PEERS", "Peer", "active_peers", "register_ours", "resolve_before_patch", "watch"]
+__all__ = [
+    "PEERS",
+    "Peer",
+    "active_peers",
+    "arbitrate",
+    "register_ours",
+    "resolve_before_patch",
+    "watch",
+]
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,25 @@ def watch(config: AgentConfig, libraries: list[str] | None = None) -> None:
         with _lock:
             _policy[peer.library] = settings.on_conflict
         _hooks.when_imported(peer.module, _guard_hook(peer))
+
+
+def arbitrate(library: str, instrumentor: Any, on_conflict: str = "honeyhive") -> None:
+    """Arbitrate ``library``'s peers for an instrumentor started outside the bootstrap.
+
+    For ``XInstrumentor().instrument()`` in code or a stock
+    ``opentelemetry-instrument`` run: applies ``on_conflict`` to peers already
+    active and guards those loaded later. A policy the bootstrap already set wins.
+    """
+    from honeyhive_agent import _hooks
+    from honeyhive_agent.config.model import InstrumentorConfig
+
+    with _lock:
+        policy = _policy.setdefault(library, on_conflict)
+    for peer in PEERS:
+        if peer.library == library:
+            _hooks.when_imported(peer.module, _guard_hook(peer))
+    settings = InstrumentorConfig(on_conflict="peer" if policy == "peer" else "honeyhive")
+    resolve_before_patch(library, instrumentor, settings)
 
 
 def register_ours(library: str, instrumentor: Any) -> None:
