@@ -50,8 +50,8 @@ def _init_all(config: AgentConfig, overrides: dict[str, Any]) -> HoneyHiveTracer
 
         from honeyhive_agent.config.loader import tracer_config
 
-        tracers = {n: tracer_config(tc, **overrides) for n, tc in config.tracers.items()}
-        config = dataclasses.replace(config, tracers=MappingProxyType(tracers))
+        configs = {n: tracer_config(tc, **overrides) for n, tc in config.tracers.items()}
+        config = dataclasses.replace(config, tracers=MappingProxyType(configs))
     if config.disabled:
         return _inert(config.default_tracer)
     tracers = registry.init(config)
