@@ -45,6 +45,8 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _lock = threading.Lock()
 _started = False
 _config: AgentConfig | None = None
+config_error: Exception | None = None
+"""The configuration error reported at start-up (the registry then stays quiet)."""
 
 
 def is_disabled(env: dict[str, str] | os._Environ[str] | None = None) -> bool:
@@ -93,7 +95,7 @@ def _warn_failed(exc: BaseException) -> None:
 
 
 def _start(origin: str) -> bool:
-    global _config
+    global _config, config_error
     from honeyhive_agent.errors import ConfigurationError
 
     try:
@@ -101,6 +103,7 @@ def _start(origin: str) -> bool:
 
         config = load_config()
     except ConfigurationError as exc:
+        config_error = exc
         from honeyhive_agent import _log
 
         _log.configure()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import sys
 import threading
 import weakref
 from typing import TYPE_CHECKING
@@ -104,7 +105,10 @@ def _get_or_create(name: str) -> HoneyHiveTracer | None:
             try:
                 config = load_config()
             except ConfigurationError as exc:
-                _give_up("invalid honeyhive-agent configuration; tracing is off: %s", exc)
+                if _reported_by_bootstrap():
+                    _give_up_quietly()  # the bootstrap said it already: one message
+                else:
+                    _give_up("invalid honeyhive-agent configuration; tracing is off: %s", exc)
                 return None
             configure(config.log_level)
             _config = config
@@ -235,6 +239,12 @@ def _give_up(message: str, *args: object) -> None:
     _unusable = True
     configure()
     logger.warning(message, *args)
+
+
+def _reported_by_bootstrap() -> bool:
+    """Whether the zero-code bootstrap already reported a configuration error."""
+    bootstrap = sys.modules.get("honeyhive_agent._bootstrap")
+    return getattr(bootstrap, "config_error", None) is not None
 
 
 def _give_up_quietly() -> None:

@@ -104,8 +104,8 @@ def test_not_found_and_not_executable(tmp_path: Path) -> None:
 def test_bad_yaml_one_clear_message(tmp_path: Path) -> None:
     write(tmp_path / "honeyhive.yaml",
           "project: demo\nexporters: [local]\nbatch:\n  max_queue_size: lots\n")
-    write(tmp_path / "app.py", "import sys; print('still running'); sys.exit(4)\n")
-    _bare, traced = run_both(["python", "app.py"], cwd=tmp_path)
+    write(tmp_path / "app.py", TRACED_APP)  # @trace too: still only one message
+    _bare, traced = run_both(["python", "app.py", "4"], cwd=tmp_path)
     assert traced.returncode == 4
     lines = agent_lines(traced.stderr)
     assert len(lines) == 1, traced.stderr
