@@ -15,6 +15,7 @@ import os
 import sys
 import threading
 import uuid
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -155,6 +156,13 @@ class Sessions:
         self._traces_lock = threading.Lock()
         # client session id -> the id the backend answered, when they differ.
         self._api_ids: OrderedDict[str, str] = OrderedDict()
+        _live.add(self)
+
+    def _after_fork(self) -> None:
+        # Another thread may have held a lock at fork time; the child has
+        # only the forking thread, so fresh locks are safe and needed.
+        self._process_lock = threading.Lock()
+        self._traces_lock = threading.Lock()
 
     # -- stamping ---------------------------------------------------------------
 
@@ -245,3 +253,15 @@ class Sessions:
                 self._api_ids[session_id] = adopted
                 while len(self._api_ids) > MAX_TRACKED_TRACES:
                     self._api_ids.popitem(last=False)
+
+
+_live: weakref.WeakSet[Sessions] = weakref.WeakSet()
+
+
+def _reinit_after_fork() -> None:
+    for sessions in list(_live):
+        sessions._after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reinit_after_fork)
