@@ -140,7 +140,8 @@ def test_start_up_imports_nothing_heavy(tmp_path: Path) -> None:
     probe = (
         "import sys; heavy = ('openai', 'anthropic', 'opentelemetry', 'httpx', 'httpx2', "
         "'google', 'yaml', 'wrapt', 'instrumentors.openai', 'instrumentors.anthropic', "
-        "'sqlite3'); print(sorted(m for m in sys.modules if m in heavy or "
+        "'sqlite3', 'honeyhive_agent.tracer', 'honeyhive_agent.exporters', 'logging', 'uuid'); "
+        "print(sorted(m for m in sys.modules if m in heavy or "
         "m.startswith('opentelemetry.')))"
     )
     _bare, traced = run_both(["python", "-c", probe], cwd=tmp_path)
