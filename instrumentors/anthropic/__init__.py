@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from instrumentors._base import LLMInstrumentor, Patch
 
 from ._sdk_tracing import copy_option_wrapper, set_option_wrapper
+from ._stream import helper_close_wrapper, instancecheck_wrapper
 from ._wrappers import count_tokens_wrapper, create_wrapper, stream_wrapper
 
 __all__ = ["AnthropicInstrumentor"]
@@ -45,10 +46,20 @@ _PACKAGE = "anthropic"
 # Modules (as attribute paths inside the package) that define Messages / AsyncMessages.
 _RESOURCES = (
     "resources.messages.messages",
+    "resources.messages",  # anthropic 0.40: a module (newer: the package re-exporting the same)
     "resources.beta.messages.messages",
     "resources.beta.prompt_caching.messages",  # anthropic 0.x
     "lib.bedrock._beta_messages",  # these two copy the beta methods at definition time
     "lib.vertex._beta_messages",
+)
+# The messages.stream() helpers' stream classes, whose close() we also watch.
+_HELPER_STREAMS = (
+    ("lib.streaming._messages", "MessageStream", False),
+    ("lib.streaming._messages", "AsyncMessageStream", True),
+    ("lib.streaming._beta_messages", "BetaMessageStream", False),
+    ("lib.streaming._beta_messages", "BetaAsyncMessageStream", True),
+    ("lib.streaming._prompt_caching_beta_messages", "PromptCachingBetaMessageStream", False),
+    ("lib.streaming._prompt_caching_beta_messages", "AsyncPromptCachingBetaMessageStream", True),
 )
 _METHODS = (
     ("create", create_wrapper),
@@ -65,6 +76,12 @@ def _patch_table() -> tuple[Patch, ...]:
             for method, factory in _METHODS:
                 target = f"{path}.{cls}.{method}"
                 patches.append(Patch(_PACKAGE, target, factory(is_async=is_async)))
+    for module, cls, is_async in _HELPER_STREAMS:
+        patches.append(Patch(_PACKAGE, f"{module}.{cls}.close", helper_close_wrapper(is_async)))
+    for meta in ("_SyncStreamMeta", "_AsyncStreamMeta"):  # anthropic 0.x
+        patches.append(
+            Patch(_PACKAGE, f"_streaming.{meta}.__instancecheck__", instancecheck_wrapper)
+        )
     patches.append(
         Patch(_PACKAGE, "_base_client.BaseClient._set_open_telemetry", set_option_wrapper)
     )

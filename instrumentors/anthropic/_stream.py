@@ -27,12 +27,18 @@ import wrapt
 from honeyhive_agent._log import logger
 from honeyhive_agent.serializer import Attributes, Serializer
 from instrumentors._span import CallSpan, activate, deactivate
-from instrumentors._stream import AsyncStreamProxy, StreamState, SyncStreamProxy
+from instrumentors._stream import AsyncStreamProxy, StreamState, SyncStreamProxy, finish_stream
 
 from ._attributes import message_usage, reply_attributes
 from ._content import REDACTED_THINKING, TOOL_CALL_BLOCKS, Part, block_part, field
 
-__all__ = ["AsyncStreamManagerProxy", "MessageStreamState", "StreamManagerProxy"]
+__all__ = [
+    "AsyncStreamManagerProxy",
+    "MessageStreamState",
+    "StreamManagerProxy",
+    "helper_close_wrapper",
+    "instancecheck_wrapper",
+]
 
 
 class _Block:
@@ -201,3 +207,53 @@ class AsyncStreamManagerProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
         return await self.__wrapped__.__aexit__(exc_type, exc, tb)
+
+
+def instancecheck_wrapper(_inst: Any) -> Callable[..., Any]:
+    """Wrapper of ``_SyncStreamMeta.__instancecheck__`` (and the async twin).
+
+    anthropic 0.x gives ``Stream`` a metaclass whose ``isinstance`` check is
+    False for anything but a ``MessageStream`` (exact instances never reach
+    it), so ``isinstance(stream, anthropic.Stream)`` would turn False once the
+    stream is our proxy. This keeps it True for our proxies of real streams.
+    """
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        result = wrapped(*args, **kwargs)
+        if not result and args and isinstance(args[0], SyncStreamProxy | AsyncStreamProxy):
+            return isinstance(args[0].__wrapped__, instance)
+        return result
+
+    return wrapper
+
+
+def helper_close_wrapper(is_async: bool) -> Callable[[Any], Callable[..., Any]]:
+    """Wrapper of ``MessageStream.close`` (and the async and beta twins).
+
+    Some SDK releases (0.4x) close the HTTP response there rather than the raw
+    stream our proxy wraps, so the span would only end at garbage collection:
+    end it here. Where ``close`` does close the raw stream this is a no-op.
+    """
+
+    def factory(_inst: Any) -> Callable[..., Any]:
+        if is_async:
+
+            async def async_wrapper(
+                wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any
+            ) -> Any:
+                try:
+                    return await wrapped(*args, **kwargs)
+                finally:
+                    finish_stream(getattr(instance, "_raw_stream", None), "closed")
+
+            return async_wrapper
+
+        def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+            try:
+                return wrapped(*args, **kwargs)
+            finally:
+                finish_stream(getattr(instance, "_raw_stream", None), "closed")
+
+        return wrapper
+
+    return factory

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
@@ -200,12 +201,15 @@ def test_thinking_and_cache_tokens(
             },
         )
     )
-    client.messages.create(
-        model=MODEL,
-        max_tokens=2048,
-        messages=USER,
-        thinking={"type": "enabled", "budget_tokens": 1024},
-    )
+    thinking_config: Any = {"type": "enabled", "budget_tokens": 1024}
+    if "thinking" in inspect.signature(type(client.messages).create).parameters:
+        client.messages.create(
+            model=MODEL, max_tokens=2048, messages=USER, thinking=thinking_config
+        )
+    else:  # an SDK older than extended thinking: the app passes it in extra_body
+        client.messages.create(
+            model=MODEL, max_tokens=2048, messages=USER, extra_body={"thinking": thinking_config}
+        )
     attrs = traced.attrs()
     # GenAI input tokens include the cached ones (the conventions' rule).
     assert attrs["gen_ai.usage.input_tokens"] == 1110
