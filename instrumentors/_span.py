@@ -20,6 +20,7 @@ module only maps its SDK objects onto them:
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -30,7 +31,13 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from honeyhive_agent import semconv as sc
 from honeyhive_agent._log import logger
-from honeyhive_agent.serializer import Attributes, AttributeValue, Serializer
+from honeyhive_agent.serializer import (
+    Attributes,
+    AttributeValue,
+    Serializer,
+    _json_default,
+    to_json,
+)
 
 __all__ = [
     "CallSpan",
@@ -182,12 +189,13 @@ class ParamMap:
     ``Omit``), which the SDK helpers pass for every unset argument.
     """
 
-    __slots__ = ("pairs", "skip")
+    __slots__ = ("index", "pairs", "skip")
 
     def __init__(
         self, pairs: Sequence[tuple[str, str | None]], skip: tuple[type, ...] = ()
     ) -> None:
         self.pairs = tuple(pairs)
+        self.index = dict(self.pairs)
         self.skip = skip
 
     def given(self, value: Any) -> bool:
@@ -196,11 +204,12 @@ class ParamMap:
 
     def add(self, out: Attributes, kwargs: Mapping[str, Any], serializer: Serializer) -> None:
         """Write every given parameter into ``out``."""
-        skip = self.skip
-        for name, gen_ai in self.pairs:
-            value = kwargs.get(name)
-            if value is None or isinstance(value, skip):
+        # Walk the call's few keyword arguments, not the whole table.
+        skip, index = self.skip, self.index
+        for name, value in kwargs.items():
+            if name not in index or value is None or isinstance(value, skip):
                 continue
+            gen_ai = index[name]
             if isinstance(value, type):  # parse(response_format=SomeModel)
                 value = value.__name__
             if gen_ai is not None:
@@ -210,7 +219,13 @@ class ParamMap:
                         out[gen_ai] = tuple(stops)  # type: ignore[assignment]
                 elif isinstance(value, bool | int | float | str):
                     out[gen_ai] = value
-            serializer.flatten_into(out, f"{sc.CONFIG}.{name}", value)
+            if type(value) in _SCALARS:
+                out[f"{sc.CONFIG}.{name}"] = serializer.scalar(value)
+            else:
+                serializer.flatten_into(out, f"{sc.CONFIG}.{name}", value)
+
+
+_SCALARS = frozenset({str, int, float, bool})
 
 
 def add_usage(
@@ -301,8 +316,6 @@ def _maybe_json(arguments: Any) -> Any:
     """Tool arguments as an object when they are a JSON object string."""
     if isinstance(arguments, str) and arguments.startswith("{"):
         try:
-            import json
-
             return json.loads(arguments)
         except ValueError:
             return arguments
@@ -337,26 +350,41 @@ def add_messages(
     if not serializer.capture_content:
         return
     if system:
-        value = serializer.json(list(system))
-        if value is not None:
-            out[sc.GEN_AI_SYSTEM_INSTRUCTIONS] = value
+        out[sc.GEN_AI_SYSTEM_INSTRUCTIONS] = _json(serializer, system)
     if inputs is not None:
-        value = serializer.json(list(inputs))
-        if value is not None:
-            out[sc.GEN_AI_INPUT_MESSAGES] = value
-        history: list[Message] = list(inputs)
-        if system and not any(m.get("role") in ("system", "developer") for m in inputs):
-            history.insert(0, {"role": "system", "parts": list(system)})
-        for i, message in enumerate(history):
+        out[sc.GEN_AI_INPUT_MESSAGES] = _json(serializer, inputs)
+        offset = 0
+        if system:
+            for message in inputs:
+                if message.get("role") in _SYSTEM_ROLES:
+                    break
+            else:
+                _flatten_message(out, serializer, f"{sc.INPUTS}.chat_history.0",
+                                 {"role": "system", "parts": system})
+                offset = 1
+        for i, message in enumerate(inputs, offset):
             _flatten_message(out, serializer, f"{sc.INPUTS}.chat_history.{i}", message)
     if outputs:
-        value = serializer.json(list(outputs))
-        if value is not None:
-            out[sc.GEN_AI_OUTPUT_MESSAGES] = value
+        out[sc.GEN_AI_OUTPUT_MESSAGES] = _json(serializer, outputs)
         _flatten_message(out, serializer, sc.OUTPUTS, outputs[0])
         if len(outputs) > 1:
             for i, message in enumerate(outputs):
                 _flatten_message(out, serializer, f"{sc.OUTPUTS}.choices.{i}", message)
+
+
+_SYSTEM_ROLES = ("system", "developer")
+_ENCODE = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), default=_json_default
+).encode
+
+
+def _json(serializer: Serializer, value: Any) -> str:
+    """``serializer.json`` with a reused encoder (the caller checked capture_content)."""
+    try:
+        text = _ENCODE(value)
+    except Exception:  # noqa: BLE001 - circular or hostile objects
+        text = to_json(value)
+    return serializer.text(text)
 
 
 def _flatten_message(
@@ -367,7 +395,11 @@ def _flatten_message(
     calls = 0
     for part in message.get("parts", ()):
         kind = part.get("type")
-        if kind == "tool_call":
+        if kind == "text":
+            content = part.get("content")
+            if isinstance(content, str):
+                texts.append(content)
+        elif kind == "tool_call":
             base = f"{prefix}.tool_calls.{calls}"
             calls += 1
             if part.get("id") is not None:
@@ -376,25 +408,21 @@ def _flatten_message(
             arguments = part.get("arguments")
             if arguments is not None:
                 out[f"{base}.arguments"] = serializer.scalar(
-                    arguments if isinstance(arguments, str) else _compact_json(arguments)
+                    arguments if isinstance(arguments, str) else to_json(arguments)
                 )
         elif kind == "tool_call_response":
             if part.get("id") is not None:
                 out[f"{prefix}.tool_call_id"] = serializer.scalar(part["id"])
             response = part.get("response")
-            texts.append(response if isinstance(response, str) else _compact_json(response))
+            texts.append(response if isinstance(response, str) else to_json(response))
         else:
             text = part_text(part)
             if text is not None:
                 texts.append(text)
     if texts:
-        out[f"{prefix}.content"] = serializer.text("\n".join(texts))
+        out[f"{prefix}.content"] = serializer.text(
+            texts[0] if len(texts) == 1 else "\n".join(texts)
+        )
     finish = message.get("finish_reason")
     if finish is not None:
         out[f"{prefix}.finish_reason"] = str(finish)
-
-
-def _compact_json(value: Any) -> str:
-    from honeyhive_agent.serializer import to_json
-
-    return to_json(value)

@@ -35,6 +35,15 @@ def input_messages(messages: Any) -> tuple[list[Message], list[dict[str, Any]]]:
         except TypeError:
             return out, system
     for message in messages:
+        if type(message) is dict and len(message) == 2 and type(message.get("content")) is str:
+            # The common {"role", "content": str} message, without the generic walk.
+            role = str(message.get("role", "user"))
+            if role != "tool":
+                parts = [text_part(message["content"])]
+                if role in _SYSTEM_ROLES:
+                    system.extend(parts)
+                out.append({"role": role, "parts": parts})
+                continue
         role = str(get(message, "role", "user"))
         content = get(message, "content")
         if role == "tool":
@@ -88,15 +97,15 @@ def output_message(
 def usage_attributes(out: Attributes, usage: Any) -> None:
     if usage is None:
         return
-    prompt_details = get(usage, "prompt_tokens_details")
-    completion_details = get(usage, "completion_tokens_details")
+    prompt_details = getattr(usage, "prompt_tokens_details", None)
+    completion_details = getattr(usage, "completion_tokens_details", None)
     add_usage(
         out,
-        input_tokens=get(usage, "prompt_tokens"),
-        output_tokens=get(usage, "completion_tokens"),
-        total_tokens=get(usage, "total_tokens"),
-        cache_read=get(prompt_details, "cached_tokens"),
-        reasoning=get(completion_details, "reasoning_tokens"),
+        input_tokens=getattr(usage, "prompt_tokens", None),
+        output_tokens=getattr(usage, "completion_tokens", None),
+        total_tokens=getattr(usage, "total_tokens", None),
+        cache_read=getattr(prompt_details, "cached_tokens", None),
+        reasoning=getattr(completion_details, "reasoning_tokens", None),
     )
 
 
@@ -125,24 +134,23 @@ class ChatEndpoint(Endpoint):
             add_messages(out, serializer, inputs=messages, system=system)
 
     def response(self, out: Attributes, result: Any, serializer: Serializer) -> str | None:
-        add_response_meta(out, response_id=get(result, "id"), response_model=get(result, "model"))
-        usage_attributes(out, get(result, "usage"))
-        fingerprint = get(result, "system_fingerprint")
-        if isinstance(fingerprint, str):
-            out[f"{sc.METADATA}.system_fingerprint"] = fingerprint
+        # ``result`` is always an SDK model here: plain attribute reads.
+        add_response_meta(out, response_id=getattr(result, "id", None),
+                          response_model=getattr(result, "model", None))
+        usage_attributes(out, getattr(result, "usage", None))
         reasons: list[str] = []
         outputs: list[Message] = []
-        for choice in get(result, "choices") or ():
-            finish = get(choice, "finish_reason")
+        for choice in getattr(result, "choices", None) or ():
+            finish = choice.finish_reason
             if finish:
                 reasons.append(str(finish))
-            message = get(choice, "message")
+            message = choice.message
             outputs.append(
                 output_message(
-                    get(message, "role"),
-                    get(message, "content"),
-                    get(message, "refusal"),
-                    get(message, "tool_calls"),
+                    message.role,
+                    message.content,
+                    getattr(message, "refusal", None),
+                    message.tool_calls,
                     finish,
                 )
             )

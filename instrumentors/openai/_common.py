@@ -8,7 +8,7 @@ from typing import Any
 from honeyhive_agent import semconv as sc
 from honeyhive_agent.serializer import Attributes, Serializer
 
-from .._span import CallSpan, ParamMap, media_part, text_part
+from .._span import ParamMap, base_attributes, media_part, text_part
 from .._stream import StreamState
 
 OPENAI = "openai"
@@ -16,11 +16,17 @@ AZURE = "azure.ai.openai"
 _AZURE_CLASSES = frozenset({"AzureOpenAI", "AsyncAzureOpenAI", "BaseAzureClient"})
 
 
+_MISSING: Any = object()
+
+
 def get(obj: Any, key: str, default: Any = None) -> Any:
     """``obj[key]`` for request dicts, ``obj.key`` for SDK models."""
-    if isinstance(obj, Mapping):
+    if type(obj) is dict:  # the common case first: no ABC check
         return obj.get(key, default)
-    return getattr(obj, key, default)
+    value = getattr(obj, key, _MISSING)
+    if value is _MISSING:
+        return obj.get(key, default) if isinstance(obj, Mapping) else default
+    return value
 
 
 class Endpoint:
@@ -50,28 +56,15 @@ class Endpoint:
         return StreamState()
 
 
-class ResultState(StreamState):
-    """Base for stream states that can fall back to a final response object."""
-
-    __slots__ = ("endpoint", "serializer")
-
-    def __init__(self, endpoint: Endpoint, serializer: Serializer) -> None:
-        super().__init__()
-        self.endpoint = endpoint
-        self.serializer = serializer
-
-    def attributes(self, call: CallSpan) -> Attributes:
-        return {}
-
-
 class ClientInfo:
     """Provider and server address of an SDK client (cached per client object)."""
 
-    __slots__ = ("address", "port", "provider", "usage_ok")
+    __slots__ = ("address", "port", "provider", "templates", "usage_ok")
 
     def __init__(self, client: Any) -> None:
         azure = any(c.__name__ in _AZURE_CLASSES for c in type(client).__mro__)
         self.provider = AZURE if azure else OPENAI
+        self.templates: dict[tuple[str, str], Attributes] = {}
         self.address: str | None = None
         self.port: int | None = None
         url = getattr(client, "base_url", None)
@@ -90,6 +83,18 @@ class ClientInfo:
             out[sc.SERVER_ADDRESS] = self.address
             if self.port is not None:
                 out[sc.SERVER_PORT] = self.port
+
+    def template(self, operation: str, event_name: str) -> Attributes:
+        """The attributes every call of this client and operation starts with."""
+        key = (operation, event_name)
+        cached = self.templates.get(key)
+        if cached is None:
+            cached = base_attributes(
+                operation=operation, provider=self.provider, event_name=event_name, model=None
+            )
+            self.add(cached)
+            self.templates[key] = cached
+        return cached
 
 
 def output_type(response_format: Any) -> str | None:

@@ -13,16 +13,19 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from honeyhive_agent import semconv as sc
 from honeyhive_agent._log import warn_once
 from honeyhive_agent.serializer import Attributes, Serializer
 
 from .._base import LLMInstrumentor, Wrapper, WrapperFactory
 from .._raw import raw_mode, wrap_raw_response
-from .._span import CallSpan, ParamMap, activate, base_attributes, deactivate, span_name
+from .._span import CallSpan, ParamMap, activate, deactivate, span_name
 from .._stream import AsyncStreamProxy, SyncStreamProxy, finish_stream
 from ._common import ClientInfo, Endpoint
 
 EndpointFactory = Callable[[ParamMap], Endpoint]
+GEN_AI_REQUEST_MODEL = sc.GEN_AI_REQUEST_MODEL
+CONFIG_MODEL = f"{sc.CONFIG}.model"
 
 
 def _sdk_types() -> tuple[tuple[type, ...], type, type]:
@@ -76,13 +79,10 @@ class _Call:
         serializer = inst.serializer
         info = self.clients.get(getattr(instance, "_client", None))
         model = kwargs.get("model")
-        attrs = base_attributes(
-            operation=endpoint.operation,
-            provider=info.provider,
-            event_name=self.event_name,
-            model=model,
-        )
-        info.add(attrs)
+        attrs = dict(info.template(endpoint.operation, self.event_name))
+        if isinstance(model, str) and model:
+            attrs[GEN_AI_REQUEST_MODEL] = model
+            attrs[CONFIG_MODEL] = model
         endpoint.params.add(attrs, kwargs, serializer)
         endpoint.request(attrs, kwargs, serializer)
         call = CallSpan(inst.tracer, span_name(endpoint.operation, model), attrs, serializer)
