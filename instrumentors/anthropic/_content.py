@@ -43,15 +43,21 @@ Part = dict[str, Any]
 Message = dict[str, Any]
 
 REDACTED_THINKING = "[redacted]"
+_MISSING = object()
 TOOL_CALL_BLOCKS = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
 _MODALITY = {"image": "image", "document": "document"}
 
 
 def field(block: Any, name: str, default: Any = None) -> Any:
     """``block[name]`` for a param dict, ``block.name`` for an SDK model."""
+    if type(block) is dict:  # params: plain dicts at run time (TypedDict)
+        return block.get(name, default)
+    value = getattr(block, name, _MISSING)  # SDK models, before the slower ABC check
+    if value is not _MISSING:
+        return value
     if isinstance(block, Mapping):
         return block.get(name, default)
-    return getattr(block, name, default)
+    return default
 
 
 def system_parts(system: Any) -> list[Part]:
