@@ -47,6 +47,7 @@ class Variant:
     bindir: Path
     env: dict[str, str] = field(default_factory=dict)
     times: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
     failures: int = 0
     last_error: str = ""
 
@@ -102,17 +103,22 @@ def run_once(variant: Variant, base_env: dict[str, str], cwd: str) -> None:
     argv = list(variant.argv)
     if argv[0] == "python":
         argv[0] = str(variant.bindir / "python")
-    start = time.perf_counter()
-    res = subprocess.run(
-        argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120
-    )
-    elapsed = time.perf_counter() - start
-    if res.returncode != 0:
-        variant.failures += 1
-        lines = res.stderr.decode(errors="replace").strip().splitlines()
-        variant.last_error = f"exit {res.returncode}: {lines[-1] if lines else ''}"
-        return
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+        # wait4 gives this child's own CPU time (user + sys), which load from
+        # other processes on the machine barely moves, unlike the wall time.
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            variant.failures += 1
+            err.seek(0)
+            lines = err.read().decode(errors="replace").strip().splitlines()
+            variant.last_error = f"exit {proc.returncode}: {lines[-1] if lines else ''}"
+            return
     variant.times.append(elapsed)
+    variant.cpu.append(usage.ru_utime + usage.ru_stime)
 
 
 def clean_env() -> dict[str, str]:
@@ -125,14 +131,15 @@ def clean_env() -> dict[str, str]:
 
 def report(variants: list[Variant], rounds: int) -> tuple[str, bool]:
     """The results table and the PASS/FAIL lines; second item: all targets met."""
-    by_script: dict[str, float] = {
-        v.script: median(v.times) for v in variants if v.label.startswith("bare ")
-    }
+    bare = {v.script: v for v in variants if v.label.startswith("bare ")}
+    by_script = {script: median(v.times) for script, v in bare.items()}
     rows = []
     for v in variants:
         med = median(v.times)
         base = by_script.get(v.script, float("nan"))
         added = med - base
+        cpu = median(v.cpu)
+        cpu_added = cpu - median(bare[v.script].cpu) if v.script in bare else float("nan")
         rows.append(
             [
                 v.label,
@@ -140,10 +147,14 @@ def report(variants: list[Variant], rounds: int) -> tuple[str, bool]:
                 f"{iqr(v.times) * 1000:.0f}",
                 "" if v.label.startswith("bare ") else f"{added * 1000:+.0f}",
                 "" if v.label.startswith("bare ") else f"{added / base * 100:+.0f}%",
+                f"{cpu * 1000:.0f}",
+                "" if v.label.startswith("bare ") else f"{cpu_added * 1000:+.0f}",
                 f"{len(v.times)}/{rounds}" + (f" ({v.failures} failed)" if v.failures else ""),
             ]
         )
-    text = table(["variant", "median ms", "IQR ms", "added ms", "added %", "runs"], rows)
+    headers = ["variant", "median ms", "IQR ms", "added ms", "added %", "CPU ms", "CPU added",
+               "runs"]
+    text = table(headers, rows)
     failures = [f"  {v.label}: {v.last_error}" for v in variants if v.failures]
     if failures:
         text += "\n\nfailed runs (last error):\n" + "\n".join(failures)
@@ -151,22 +162,29 @@ def report(variants: list[Variant], rounds: int) -> tuple[str, bool]:
     hh = {v.script: v for v in variants if v.label.startswith("honeyhive-run")}
     ok = True
     lines = []
-    if "pass" in hh:
-        added_ms = (median(hh["pass"].times) - by_script["pass"]) * 1000
-        met = added_ms <= TARGET_PASS_MS and not hh["pass"].failures
-        ok &= met
-        lines.append(
-            f"{'PASS' if met else 'FAIL'}  honeyhive-run python -c pass adds {added_ms:.1f} ms "
-            f"(target <= {TARGET_PASS_MS:.0f} ms)"
-        )
-    if "import openai" in hh:
-        ratio = median(hh["import openai"].times) / by_script["import openai"] - 1
-        met = ratio <= TARGET_IMPORT_RATIO and not hh["import openai"].failures
-        ok &= met
-        lines.append(
-            f"{'PASS' if met else 'FAIL'}  honeyhive-run python -c 'import openai' adds "
-            f"{ratio * 100:.1f}% (target <= {TARGET_IMPORT_RATIO * 100:.0f}%)"
-        )
+    # Judged on wall time (the issue's measure); the CPU-time line is the same
+    # check with a measure that load from other processes barely moves.
+    for kind in ("wall", "cpu"):
+        def measure(v: Variant, kind: str = kind) -> float:
+            return median(v.times if kind == "wall" else v.cpu)
+
+        tag = "" if kind == "wall" else " [CPU time]"
+        if "pass" in hh:
+            added_ms = (measure(hh["pass"]) - measure(bare["pass"])) * 1000
+            met = added_ms <= TARGET_PASS_MS and not hh["pass"].failures
+            ok &= met or kind == "cpu"
+            lines.append(
+                f"{'PASS' if met else 'FAIL'}  honeyhive-run python -c pass adds "
+                f"{added_ms:.1f} ms (target <= {TARGET_PASS_MS:.0f} ms){tag}"
+            )
+        if "import openai" in hh:
+            ratio = measure(hh["import openai"]) / measure(bare["import openai"]) - 1
+            met = ratio <= TARGET_IMPORT_RATIO and not hh["import openai"].failures
+            ok &= met or kind == "cpu"
+            lines.append(
+                f"{'PASS' if met else 'FAIL'}  honeyhive-run python -c 'import openai' adds "
+                f"{ratio * 100:.1f}% (target <= {TARGET_IMPORT_RATIO * 100:.0f}%){tag}"
+            )
     return text + "\n\n" + "\n".join(lines), ok
 
 
@@ -194,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         for v in variants:
             run_once(v, base_env, cwd)
             v.times.clear()
+            v.cpu.clear()
             v.failures = 0
         for i in range(args.rounds):
             order = list(variants)
@@ -202,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                 run_once(v, base_env, cwd)
             print(f"round {i + 1}/{args.rounds} done", file=sys.stderr)
     text, ok = report(variants, args.rounds)
-    print(f"Start-up, {args.rounds} interleaved rounds, wall time per process "
+    print(f"Start-up, {args.rounds} interleaved rounds, per process: wall time and CPU time "
           f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs)\n")
     print(text)
     return 0 if ok else 1

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks._util import otlp_sink
+
 WORKER = Path(__file__).resolve().parents[2] / "benchmarks" / "_overhead_worker.py"
 WORKLOADS = (
     "openai.call",
@@ -27,15 +29,19 @@ WORKLOADS = (
 
 def _drive(mode: str, tmp_path: Path) -> list[str]:
     script = "".join(f"run {w} 2\n" for w in WORKLOADS) + "quit\n"
-    proc = subprocess.run(
-        [sys.executable, str(WORKER), "--mode", mode, "--sink", "http://127.0.0.1:9"],
-        input=script,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-    )
+    with otlp_sink() as sink:
+        proc = subprocess.run(
+            [sys.executable, str(WORKER), "--mode", mode, "--sink", sink.url],
+            input=script,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+        exported = sink.requests
     assert proc.returncode == 0, proc.stderr
+    # The traced modes really export (bare has nothing to send).
+    assert (exported > 0) == (mode != "bare"), f"{mode}: {exported} export requests"
     return [ln for ln in proc.stdout.splitlines() if ln.startswith(("READY", "RESULT"))]
 
 
