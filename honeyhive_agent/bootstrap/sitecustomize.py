@@ -35,11 +35,12 @@ def _honeyhive_start():
 def _honeyhive_chain():
     # type: () -> None
     """Run the next ``sitecustomize`` on sys.path, as ``sitecustomize``."""
-    here = os.path.dirname(os.path.abspath(__file__))
+    here = os.path.dirname(os.path.realpath(__file__))
     path = []
     for entry in sys.path:
         try:
-            same = os.path.abspath(entry or os.curdir) == here
+            # realpath: the folder may be on sys.path through a symlink too.
+            same = os.path.realpath(entry or os.curdir) == here
         except Exception:  # noqa: BLE001
             same = False
         if not same:
