@@ -172,11 +172,14 @@ def resolve(command: str, env: Mapping[str, str] | None = None) -> str:
     env = os.environ if env is None else env
     if not command:
         raise LaunchError("empty command", 127)
-    if os.path.lexists(command):
+    has_slash = os.sep in command or bool(os.altsep and os.altsep in command)
+    # A bare name only matches a *file* here: a folder that happens to share
+    # the command's name (`python/`, `gunicorn/`) must not hide the command.
+    if os.path.isfile(command) or (has_slash and os.path.lexists(command)):
         if _is_executable_file(command):
             return command
         raise _not_executable(command, command)
-    if os.sep in command or (os.altsep and os.altsep in command):
+    if has_slash:
         raise LaunchError(f"{command}: no such file or directory", 127)
     blocked: str | None = None
     for folder in env.get("PATH", os.defpath).split(os.pathsep):

@@ -71,3 +71,8 @@ def test_resolve_like_a_shell(tmp_path: Path) -> None:
         launcher.resolve("app.py", env)  # cwd is tmp_path: an existing file wins
     assert script.value.code == 126
     assert "honeyhive-run python app.py" in str(script.value)
+    (tmp_path / "tool").mkdir()  # a folder named like the command does not hide it
+    assert launcher.resolve("tool", env) == str(tool)
+    with pytest.raises(LaunchError) as folder:
+        launcher.resolve("./tool", env)
+    assert folder.value.code == 126
