@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # Shape of the canned traffic.  Stream workloads differ only in chunk count, so
 # (long - short) / (LONG - SHORT) is the cost of one chunk alone.
-LONG_CHUNKS = 100
+LONG_CHUNKS = 200
 SHORT_CHUNKS = 1
 SYSTEM = "You are a terse assistant that answers in one sentence."
 MESSAGES: list[Any] = [

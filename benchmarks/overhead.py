@@ -47,10 +47,10 @@ TARGET_RATIO = 0.5
 BLOCK = {
     "openai.call": 31,
     "openai.stream.short": 31,
-    "openai.stream.long": 9,
+    "openai.stream.long": 7,
     "anthropic.call": 31,
     "anthropic.stream.short": 31,
-    "anthropic.stream.long": 9,
+    "anthropic.stream.long": 7,
 }
 OURS = "honeyhive"
 
