@@ -169,3 +169,24 @@ def test_switches_leave_openai_unpatched(
     assert traced.stdout.endswith("False\n")
     assert traced.stderr == ""
     assert receiver.spans == []
+
+
+def test_unknown_wrapper_is_reported_once(
+    tmp_path: Path, receiver: OtlpReceiver, app_env: dict[str, str]
+) -> None:
+    write(tmp_path / "mywrap.py", """
+        import wrapt
+        import openai.resources.chat.completions.completions as mod
+
+        def passthrough(wrapped, instance, args, kwargs):
+            return wrapped(*args, **kwargs)
+
+        wrapt.wrap_function_wrapper(mod, "Completions.create", passthrough)
+    """)
+    write(tmp_path / "wrapped_app.py", "import mywrap\nimport honeyhive_agent.auto\n"
+          "import runpy\nrunpy.run_path('app.py')\n")
+    done = run(["python", "wrapped_app.py"], app_env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (warning,) = agent_lines(done.stderr)
+    assert "mywrap" in warning and "Completions.create" in warning
+    assert [s["name"] for s in receiver.wait_for_spans(1)] == ["chat gpt-4o-mini"]
