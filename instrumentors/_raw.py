@@ -18,6 +18,7 @@ it would receive without the agent.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -56,6 +57,11 @@ def wrap_raw_response(
     if mode == "stream" and hasattr(result, "parse"):
         cls = AsyncRawResponseProxy if is_async else SyncRawResponseProxy
         return cls(result, call, on_parsed)
+    if is_async and inspect.iscoroutinefunction(getattr(result, "parse", None)):
+        # An async client's with_raw_response whose parse() is a coroutine
+        # (anthropic >= 1: AsyncAPIResponse): calling it here would leave a
+        # never-awaited coroutine; record when the app awaits it instead.
+        return AsyncRawResponseProxy(result, call, on_parsed)
     if not hasattr(result, "parse") or not hasattr(result, "_parsed_by_type"):
         call.finish()
         return result
