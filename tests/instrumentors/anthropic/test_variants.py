@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -181,3 +182,22 @@ def test_bedrock_beta_create(traced: Traced, bedrock: Any) -> None:
     attrs = traced.attrs()
     assert attrs["honeyhive_event_name"] == "anthropic.chat"
     assert attrs["gen_ai.provider.name"] == "aws.bedrock"
+
+
+async def test_async_raw_and_streaming_response(
+    traced: Traced, aclient: anthropic.AsyncAnthropic, fake: FakeAnthropic
+) -> None:
+    raw = await aclient.messages.with_raw_response.create(model=MODEL, max_tokens=8,
+                                                          messages=USER)
+    parsed = raw.parse()
+    message: Any = await parsed if inspect.isawaitable(parsed) else parsed
+    assert message.content[0].text == "Hello there!"
+    fake.script(Reply(content=[text("async streamed body")]))
+    async with aclient.messages.with_streaming_response.create(
+        model=MODEL, max_tokens=8, messages=USER, stream=True
+    ) as response:
+        events = [event async for event in await response.parse()]
+    assert events[-1].type == "message_stop"
+    first, second = traced.spans()
+    assert dict(first.attributes or {})["honeyhive_outputs.content"] == "Hello there!"
+    assert dict(second.attributes or {})["honeyhive_outputs.content"] == "async streamed body"
