@@ -176,6 +176,9 @@ def _publish_session(config: AgentConfig) -> None:
         return  # joining a configured session: the config already says so
     os.environ[SESSION_ENV] = _uuid4()
     os.environ[SESSION_ROOT_ENV] = str(os.getpid())
+    if not any(t.session.name for t in config.tracers.values()):
+        # One session, one name: the run's (whichever process starts it).
+        os.environ["HH_SESSION_NAME"] = run_name()
 
 
 def _uuid4() -> str:
@@ -190,6 +193,40 @@ def _uuid4() -> str:
     raw[8] = (raw[8] & 0x3F) | 0x80
     h = raw.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def run_name(orig_argv: list[str] | None = None) -> str:
+    """What this run is called: ``app.py``, ``myapp.server``, ``uvicorn``, ``python -c``.
+
+    From the interpreter's original command line, which (unlike
+    ``sys.argv``) is complete when ``sitecustomize`` runs; it follows
+    :func:`honeyhive_agent.tracer.session.default_session_name`, which cannot
+    be imported this early without the OpenTelemetry SDK.
+    """
+    args = list(getattr(sys, "orig_argv", None) or []) if orig_argv is None else orig_argv
+    i = 1
+    while i < len(args):
+        arg = args[i]
+        if arg == "-" or not arg.startswith("-"):
+            break
+        if arg == "--" or arg.startswith("--"):
+            i += 1
+            continue
+        for j, flag in enumerate(arg[1:], start=1):
+            rest = arg[j + 1 :]
+            if flag == "c":
+                return "python -c"
+            if flag == "m":
+                module = rest or (args[i + 1] if i + 1 < len(args) else "")
+                return module.removesuffix(".__main__") or "python"
+            if flag in "WX":
+                if not rest:
+                    i += 1
+                break
+        i += 1
+    script = args[i] if i < len(args) else ""
+    base = os.path.basename(script)
+    return base if base and base != "-" else "python"
 
 
 def tracer_resolver(name: str) -> Callable[[], HoneyHiveTracer | None]:

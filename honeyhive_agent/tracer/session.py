@@ -129,6 +129,36 @@ def _owns(session_id: str) -> bool:
     ) == str(os.getpid())
 
 
+def _handed_down(session_id: str) -> bool:
+    """Whether ``session_id`` is this run's, handed down by the bootstrap (not the user's)."""
+    return os.environ.get("HH_SESSION_ID") == session_id and bool(
+        os.environ.get("HH_SESSION_ROOT_PID")
+    )
+
+
+def _claim_start(session_id: str) -> bool:
+    """Whether this process is the first of its run to start ``session_id``.
+
+    Every process of a run shares the session its root generated, and the
+    first of them to export starts it: the root may never export (a pool's
+    parent, a gunicorn master). An ``O_EXCL`` marker file makes "first" hold
+    across processes; without a usable temp dir only the root starts it.
+    """
+    import tempfile
+
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    folder = os.path.join(tempfile.gettempdir(), f"honeyhive-agent-{uid}")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        fd = os.open(os.path.join(folder, session_id), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return False
+    except OSError:
+        return _owns(session_id)
+    os.close(fd)
+    return True
+
+
 class Sessions:
     """The sessions of one tracer and the span attributes that name them.
 
@@ -150,7 +180,10 @@ class Sessions:
         self._client = client
         self._process_attrs = self._attributes(self.process_id, session_name)
         self._process_lock = threading.Lock()
-        self._process_started = self.joined  # a parent process started the joined session
+        # A run's session is started by whichever of its processes exports
+        # first; a session the user named (HH_SESSION_ID alone) is never started.
+        self._claim = config.session.id is not None and _handed_down(config.session.id)
+        self._process_started = self.joined and not self._claim
         # trace_id -> (session id, stamped attributes), oldest first.
         self._traces: OrderedDict[int, tuple[str, Attributes]] = OrderedDict()
         self._traces_lock = threading.Lock()
@@ -228,6 +261,8 @@ class Sessions:
             if self._process_started:
                 return
             self._process_started = True
+            if self._claim and not _claim_start(self.process_id):
+                return  # another process of this run started it
             self._start(self.process_id, self.session_name)
 
     def api_id(self, session_id: str) -> str:

@@ -170,3 +170,30 @@ def test_explicit_session_id_is_joined_not_started(tmp_path: Path) -> None:
         spans = hh.wait_for_spans(1)
         assert session_ids(spans) == {"11111111-2222-4333-8444-555555555555"}
         assert hh.sessions == []
+
+
+def test_pool_parent_without_spans_still_gets_its_session_started(tmp_path: Path) -> None:
+    write(tmp_path / "quiet_parent.py", """
+        import multiprocessing as mp
+        from honeyhive_agent import trace
+
+        @trace
+        def work(x):
+            return x + 1
+
+        if __name__ == "__main__":
+            with mp.get_context("spawn").Pool(2) as pool:
+                print(pool.map(work, range(4)))
+    """)
+    with FakeHoneyHive() as hh:
+        env = agent_env({"HH_API_KEY": "hh-test-key-123456", "HH_API_URL": hh.url})
+        done = run(["honeyhive-run", "python", "quiet_parent.py"], env, cwd=tmp_path)
+        assert done.stdout == "[1, 2, 3, 4]\n", done.stderr
+        spans = hh.wait_for_spans(4)
+        hh.wait_for_sessions(1)
+        time.sleep(0.2)
+        (session_id,) = session_ids(spans)
+        assert [s["session"]["session_id"] for s in hh.sessions] == [session_id]
+        # Started by a worker, named after the run.
+        assert hh.sessions[0]["session"]["session_name"] == "quiet_parent.py"
+        assert {s["attributes"]["honeyhive.session_name"] for s in spans} == {"quiet_parent.py"}

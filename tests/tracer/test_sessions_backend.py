@@ -6,6 +6,7 @@ import json
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -281,21 +282,24 @@ def test_api_worker_works_in_a_forked_child(
 
 
 @pytest.mark.parametrize("root", [True, False])
-def test_bootstrap_handed_session_is_started_only_by_its_root(
+def test_bootstrap_handed_session_is_started_once_per_run(
     root: bool,
     hh: FakeHoneyHive,
     memory_tracer: Callable[..., MemoryTracer],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("HH_SESSION_ID", "run-session")
+    # Whichever process of the run exports first starts it (the root may
+    # never export: a pool's parent); every other process only joins.
+    run_session = f"run-session-{uuid.uuid4()}"
+    monkeypatch.setenv("HH_SESSION_ID", run_session)
     monkeypatch.setenv("HH_SESSION_ROOT_PID", str(os.getpid() if root else 1))
-    tracer, _ = _api_tracer(memory_tracer, hh.url)
-    assert tracer.session_id == "run-session"
-    tracer.enrich_session(metrics={"root": root})
-    assert tracer.force_flush(5000)
-    assert hh.wait_for_events(1)[0]["event_id"] == "run-session"
-    started = [s["session"]["session_id"] for s in hh.sessions]
-    assert started == (["run-session"] if root else [])
+    for _ in range(2):  # the second tracer stands for a second process of the run
+        tracer, _ = _api_tracer(memory_tracer, hh.url)
+        assert tracer.session_id == run_session
+        tracer.enrich_session(metrics={"root": root})
+        assert tracer.force_flush(5000)
+    assert [e["event_id"] for e in hh.wait_for_events(2)] == [run_session] * 2
+    assert [s["session"]["session_id"] for s in hh.sessions] == [run_session]
 
 
 def test_a_slow_session_start_holds_up_the_first_export_only_briefly(
