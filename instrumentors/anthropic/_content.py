@@ -25,7 +25,7 @@ Everything here is pure and cheap: no JSON, no copies of large values.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from instrumentors._span import media_part, text_part, tool_call_part, tool_response_part
@@ -44,6 +44,7 @@ Message = dict[str, Any]
 
 REDACTED_THINKING = "[redacted]"
 _MISSING = object()
+_SEQUENCES = (list, tuple)
 TOOL_CALL_BLOCKS = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
 _MODALITY = {"image": "image", "document": "document"}
 
@@ -66,9 +67,9 @@ def system_parts(system: Any) -> list[Part]:
         return []
     if isinstance(system, str):
         return [text_part(system)]
-    if isinstance(system, Iterable):
+    if isinstance(system, _SEQUENCES):
         return [block_part(b) for b in system]
-    return [text_part(str(system))]
+    return []  # an iterator would be consumed before the SDK sends it: not read
 
 
 def input_messages(messages: Any) -> list[Message]:
@@ -79,7 +80,9 @@ def input_messages(messages: Any) -> list[Message]:
     OpenTelemetry GenAI and HoneyHive both expect tool output.
     """
     out: list[Message] = []
-    if not isinstance(messages, Iterable) or isinstance(messages, str | bytes):
+    # Only lists and tuples are read: iterating a generator the app passed
+    # would consume it before the SDK sends the request.
+    if not isinstance(messages, _SEQUENCES):
         return out
     for message in messages:
         role = field(message, "role", "user")
@@ -88,7 +91,9 @@ def input_messages(messages: Any) -> list[Message]:
             out.append({"role": role, "parts": [text_part(content)]})
             continue
         parts: list[Part] = []
-        for block in content or ():
+        if not isinstance(content, _SEQUENCES):
+            content = ()
+        for block in content:
             part = block_part(block)
             if part["type"] == "tool_call_response":
                 out.append({"role": "tool", "parts": [part]})
@@ -101,7 +106,7 @@ def input_messages(messages: Any) -> list[Message]:
 
 def output_parts(content: Any) -> list[Part]:
     """A response's ``content`` blocks as parts."""
-    return [block_part(b) for b in content or ()]
+    return [block_part(b) for b in content] if isinstance(content, _SEQUENCES) else []
 
 
 def block_part(block: Any) -> Part:
@@ -130,6 +135,8 @@ def _tool_result(content: Any) -> Any:
     """A tool result's content: the string, or its blocks reduced to text/placeholders."""
     if content is None or isinstance(content, str):
         return content or ""
+    if not isinstance(content, _SEQUENCES):
+        return ""
     parts = [block_part(b) for b in content]
     if all(p["type"] == "text" for p in parts):
         return "".join(p["content"] for p in parts)

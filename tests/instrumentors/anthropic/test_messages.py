@@ -329,3 +329,18 @@ def test_values_identical_to_an_uninstrumented_run(
     traced = make_traced()
     assert call() == bare
     assert len(traced.spans()) == 1
+
+
+def test_one_shot_iterables_are_not_consumed(
+    traced: Traced, client: anthropic.Anthropic, fake: FakeAnthropic
+) -> None:
+    messages = ({"role": "user", "content": iter([{"type": "text", "text": "Hi"}])} for _ in [0])
+    tools = (tool for tool in TOOLS)
+    system = (block for block in [{"type": "text", "text": "sys"}])
+    client.messages.create(model=MODEL, max_tokens=8, messages=messages, tools=tools,
+                           system=system)
+    sent = fake.last.body
+    assert sent["messages"] == [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]
+    assert sent["tools"] == TOOLS
+    assert sent["system"] == [{"type": "text", "text": "sys"}]
+    assert traced.attrs()["honeyhive_outputs.content"] == "Hello there!"
