@@ -334,9 +334,10 @@ def test_values_identical_to_an_uninstrumented_run(
 def test_one_shot_iterables_are_not_consumed(
     traced: Traced, client: anthropic.Anthropic, fake: FakeAnthropic
 ) -> None:
-    messages = ({"role": "user", "content": iter([{"type": "text", "text": "Hi"}])} for _ in [0])
-    tools = (tool for tool in TOOLS)
-    system = (block for block in [{"type": "text", "text": "sys"}])
+    messages: Any = ({"role": "user", "content": iter([{"type": "text", "text": "Hi"}])}
+                     for _ in [0])
+    tools: Any = (tool for tool in TOOLS)
+    system: Any = (block for block in [{"type": "text", "text": "sys"}])
     client.messages.create(model=MODEL, max_tokens=8, messages=messages, tools=tools,
                            system=system)
     sent = fake.last.body
