@@ -201,3 +201,28 @@ async def test_async_raw_and_streaming_response(
     first, second = traced.spans()
     assert dict(first.attributes or {})["honeyhive_outputs.content"] == "Hello there!"
     assert dict(second.attributes or {})["honeyhive_outputs.content"] == "async streamed body"
+
+
+def test_bedrock_stream(traced: Traced, bedrock: Any, fake: FakeAnthropic) -> None:
+    # Bedrock frames its stream in AWS event-stream binary, which the SDK decodes with
+    # botocore (not a dependency here). The stream class and our proxy are the same as
+    # first-party: swap in the plain SSE decoder and let the fake serve SSE.
+    decoder = getattr(anthropic._streaming, "SSEDecoder", None)  # type: ignore[attr-defined]
+    if decoder is None:
+        pytest.skip("no SSEDecoder in this SDK")
+    bedrock._make_sse_decoder = decoder
+    model = "anthropic.claude-test-v1:0"
+    fake.script(Reply(content=[text("bedrock streaming")]))
+    with bedrock.messages.stream(model=model, max_tokens=8, messages=USER) as stream:
+        assert stream.get_final_text() == "bedrock streaming"
+    assert fake.last.path == f"/model/{model}/invoke-with-response-stream"
+    fake.script(Reply(content=[text("raw events")]))
+    events = list(bedrock.messages.create(model=model, max_tokens=8, messages=USER,
+                                          stream=True))
+    assert events[-1].type == "message_stop"
+    first, second = traced.spans()
+    for span, content in ((first, "bedrock streaming"), (second, "raw events")):
+        attrs = dict(span.attributes or {})
+        assert attrs["gen_ai.provider.name"] == "aws.bedrock"
+        assert attrs["honeyhive_outputs.content"] == content
+        assert "honeyhive_metadata.incomplete" not in attrs
