@@ -242,9 +242,14 @@ def _give_up(message: str, *args: object) -> None:
 
 
 def _reported_by_bootstrap() -> bool:
-    """Whether the zero-code bootstrap already reported a configuration error."""
+    """Whether a configuration error must stay unsaid: the zero-code bootstrap
+    already reported it, or ``HH_DISABLED`` turns the agent off anyway."""
     bootstrap = sys.modules.get("honeyhive_agent._bootstrap")
-    return getattr(bootstrap, "config_error", None) is not None
+    if getattr(bootstrap, "config_error", None) is not None:
+        return True
+    from honeyhive_agent._bootstrap import is_disabled
+
+    return is_disabled()
 
 
 def _give_up_quietly() -> None:

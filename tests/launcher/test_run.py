@@ -224,3 +224,15 @@ def test_interpreter_without_the_agent_runs_untraced(tmp_path: Path) -> None:
     nested = run(["honeyhive-run", "python", "-c",
                   f"import subprocess; subprocess.run([{str(other)!r}, '-c', 'pass'])"])
     assert agent_lines(nested.stderr) == []
+
+
+def test_disabled_is_silent_even_with_a_broken_config(tmp_path: Path) -> None:
+    write(tmp_path / "honeyhive.yaml", "projekt: typo\n")
+    write(tmp_path / "app.py", TRACED_APP)
+    env = agent_env({"HH_DISABLED": "1"})
+    for launcher in (["honeyhive-run"], ["opentelemetry-instrument"]):
+        _bare, traced = run_both(["python", "app.py", "6"], {**env, "OTEL_PYTHON_DISTRO":
+                                 "honeyhive"}, cwd=tmp_path, launcher=launcher)
+        assert traced.returncode == 6
+        assert traced.stderr == ""
+    assert not (tmp_path / ".honeyhive").exists()
