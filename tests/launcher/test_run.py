@@ -111,6 +111,11 @@ def test_bad_yaml_one_clear_message(tmp_path: Path) -> None:
     assert len(lines) == 1, traced.stderr
     assert "honeyhive.yaml:4" in lines[0] and "max_queue_size" in lines[0]
     assert traced.stderr.strip() == lines[0]
+    # The same single line through the OpenTelemetry distro.
+    env = agent_env({"OTEL_PYTHON_DISTRO": "honeyhive"})
+    _bare, distro = run_both(["python", "app.py", "4"], env, cwd=tmp_path,
+                             launcher=["opentelemetry-instrument"])
+    assert distro.stderr.strip() == lines[0]
     assert not (tmp_path / ".honeyhive").exists()
 
 
