@@ -19,6 +19,8 @@ failures are logged once and the call runs untraced.
 
 from __future__ import annotations
 
+import contextlib
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -65,18 +67,21 @@ class _ClientInfo:
             self.server[sc.SERVER_PORT] = port
 
 
-_clients: dict[int, _ClientInfo] = {}
+_clients: weakref.WeakKeyDictionary[Any, _ClientInfo] = weakref.WeakKeyDictionary()
 
 
 def _client_info(resource: Any) -> _ClientInfo:
     """The (cached) info of the client a resource belongs to."""
     client = getattr(resource, "_client", resource)
-    info = _clients.get(id(client))
-    # A new client at a recycled id, or a changed base_url, rebuilds the entry.
+    try:
+        info = _clients.get(client)
+    except TypeError:  # not weak-referenceable or unhashable: no cache
+        return _ClientInfo(client)
+    # A changed base_url (the SDK replaces the URL object) rebuilds the entry.
     if info is None or info.base_url is not getattr(client, "_base_url", None):
-        if len(_clients) > 256:
-            _clients.clear()
-        info = _clients[id(client)] = _ClientInfo(client)
+        info = _ClientInfo(client)
+        with contextlib.suppress(TypeError):
+            _clients[client] = info
     return info
 
 
