@@ -40,6 +40,9 @@ SESSION_ROOT_ENV = "HH_SESSION_ROOT_PID"
 """The pid of the process that generated :data:`SESSION_ENV`: that process starts
 the session on the backend, every other process (fork, spawn, subprocess) joins it."""
 
+REPORTED_ENV = "HH_BOOTSTRAP_REPORTED"
+"""Problems already reported by an ancestor process of this run (comma list)."""
+
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
 _lock = threading.Lock()
@@ -80,7 +83,22 @@ def start(origin: str = "sitecustomize") -> bool:
         return False
 
 
+def _reported_upstream(kind: str) -> bool:
+    """Whether an ancestor process of this run already reported a ``kind`` problem.
+
+    The first process says it once and marks the environment, so the same
+    broken configuration does not print a line per child process.
+    """
+    reported = os.environ.get(REPORTED_ENV, "").split(",")
+    if kind in reported:
+        return True
+    os.environ[REPORTED_ENV] = ",".join([r for r in reported if r] + [kind])
+    return False
+
+
 def _warn_failed(exc: BaseException) -> None:
+    if _reported_upstream("start"):
+        return
     try:
         from honeyhive_agent import _log
 
@@ -104,6 +122,8 @@ def _start(origin: str) -> bool:
         config = load_config()
     except ConfigurationError as exc:
         config_error = exc
+        if _reported_upstream("config"):
+            return False
         from honeyhive_agent import _log
 
         _log.configure()

@@ -217,6 +217,8 @@ def build_env(opts: Options, base: Mapping[str, str] | None = None) -> dict[str,
     if opts.exporters:
         env["HH_EXPORTERS"] = ",".join(opts.exporters)
     env[PID_ENV] = str(os.getpid())
+    # A new run reports its own problems, even under a run that already did.
+    env.pop("HH_BOOTSTRAP_REPORTED", None)
     return env
 
 

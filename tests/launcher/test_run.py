@@ -111,6 +111,12 @@ def test_bad_yaml_one_clear_message(tmp_path: Path) -> None:
     assert len(lines) == 1, traced.stderr
     assert "honeyhive.yaml:4" in lines[0] and "max_queue_size" in lines[0]
     assert traced.stderr.strip() == lines[0]
+    # Child processes of the run stay quiet: one line per run, not per process.
+    write(tmp_path / "parent.py", "import subprocess, sys\n"
+          "subprocess.run([sys.executable, 'app.py', '0'])\nsubprocess.run([sys.executable, "
+          "'-c', 'import os'])\nprint('parent done')\n")
+    _bare, chained = run_both(["python", "parent.py"], cwd=tmp_path)
+    assert chained.stderr.strip() == lines[0]
     # The same single line through the OpenTelemetry distro.
     env = agent_env({"OTEL_PYTHON_DISTRO": "honeyhive"})
     _bare, distro = run_both(["python", "app.py", "4"], env, cwd=tmp_path,
