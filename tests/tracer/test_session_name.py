@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -38,8 +39,15 @@ PY = "/usr/bin/python3"
     ],
 )
 def test_default_session_name(
-    argv: list[str], orig_argv: list[str], main_module: str | None, expected: str
+    argv: list[str],
+    orig_argv: list[str],
+    main_module: str | None,
+    expected: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # main_module=None means "look at __main__": make that the spec-less
+    # __main__ of a script, not pytest's own when run as `python -m pytest`.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     assert default_session_name(argv, orig_argv, main_module) == expected
 
 
