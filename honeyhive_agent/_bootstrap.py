@@ -141,6 +141,9 @@ def _start(origin: str) -> bool:
         _log.configure(config.log_level)
 
     _publish_session(config)
+    if config.source_file and not os.environ.get("HONEYHIVE_CONFIG"):
+        # Children that run in another directory still read this run's file.
+        os.environ["HONEYHIVE_CONFIG"] = os.path.abspath(config.source_file)
     from honeyhive_agent import _fork
 
     _fork.install()

@@ -197,3 +197,23 @@ def test_pool_parent_without_spans_still_gets_its_session_started(tmp_path: Path
         # Started by a worker, named after the run.
         assert hh.sessions[0]["session"]["session_name"] == "quiet_parent.py"
         assert {s["attributes"]["honeyhive.session_name"] for s in spans} == {"quiet_parent.py"}
+
+
+def test_children_in_another_directory_use_the_runs_config(
+    tmp_path: Path, receiver: OtlpReceiver
+) -> None:
+    write(tmp_path / "honeyhive.yaml", f"""
+        project: pinned
+        exporters: [otlp]
+        otlp: {{traces_endpoint: "{receiver.traces_url}"}}
+    """)
+    write(tmp_path / "elsewhere" / "child.py", CHAIN["grandchild.py"])
+    write(tmp_path / "parent.py", """
+        import subprocess, sys
+        subprocess.run([sys.executable, "child.py"], cwd="elsewhere")
+    """)
+    done = run(["honeyhive-run", "python", "parent.py"], agent_env(), cwd=tmp_path)
+    assert done.stdout == "grandchild deep\n", done.stderr
+    (span,) = receiver.wait_for_spans(1)
+    assert span["attributes"]["honeyhive.project"] == "pinned"
+    assert not (tmp_path / "elsewhere" / ".honeyhive").exists()
