@@ -316,3 +316,43 @@ async def test_async_stream_helper_early_exit(
         async for _ in stream:
             break
     assert traced.attrs()["honeyhive_metadata.stream_end"] == "closed"
+
+
+async def test_async_abandoned_stream_is_ended_by_gc(
+    traced: Traced, aclient: anthropic.AsyncAnthropic, fake: FakeAnthropic
+) -> None:
+    fake.script(RICH)
+    stream = await aclient.messages.create(model=MODEL, max_tokens=64, messages=USER, stream=True)
+    await stream.__anext__()
+    del stream
+    gc.collect()
+    attrs = traced.attrs()
+    assert attrs["honeyhive_metadata.stream_end"] == "garbage_collected"
+    assert attrs["gen_ai.response.id"] == "msg_fake_0001"
+
+
+def test_stream_without_content_capture(
+    make_traced: MakeTraced, client: anthropic.Anthropic, fake: FakeAnthropic
+) -> None:
+    traced = make_traced(capture_content=False)
+    fake.script(RICH)
+    with client.messages.stream(model=MODEL, max_tokens=64, messages=USER) as stream:
+        stream.until_done()
+    attrs = traced.attrs()
+    assert attrs["gen_ai.usage.output_tokens"] == 9
+    assert attrs["gen_ai.response.finish_reasons"] == ("tool_use",)
+    assert not [k for k in attrs if k.startswith(("honeyhive_outputs", "honeyhive_inputs"))]
+    assert "gen_ai.output.messages" not in attrs
+
+
+def test_redacted_thinking_in_a_stream(
+    traced: Traced, client: anthropic.Anthropic, fake: FakeAnthropic
+) -> None:
+    from tests.fakes.anthropic_server import redacted_thinking
+
+    fake.script(Reply(content=[redacted_thinking("opaque-bytes"), text("done")]))
+    list(client.messages.create(model=MODEL, max_tokens=64, messages=USER, stream=True))
+    attrs = traced.attrs()
+    assert attrs["honeyhive_outputs.thinking"] == "[redacted]"
+    assert "opaque-bytes" not in attrs["gen_ai.output.messages"]
+    assert attrs["honeyhive_outputs.content"] == "done"
