@@ -57,6 +57,9 @@ class HoneyHiveClient:
         *,
         queue_size: int = 256,
     ) -> None:
+        # On the constructing thread, not the worker: see OtlpHttpSpanExporter.
+        import httpx  # noqa: F401
+
         self.server_url = server_url.rstrip("/")
         self.timeout_s = timeout_s
         self._api_key = api_key

@@ -108,6 +108,12 @@ class OtlpHttpSpanExporter(SpanExporter):
         timeout_s: float = 10.0,
         max_retry_s: float | None = None,
     ) -> None:
+        # Import httpx here, on the thread that builds the exporter, never
+        # first on the worker: while a thread imports it, sys.modules holds a
+        # half-initialised module that the app's own peeks (openai 3.x looks
+        # up sys.modules["httpx"] on every request) would trip over.
+        import httpx  # noqa: F401
+
         self.url = url
         self.destination = redact_url(url)
         self.encoding: Encoding = "json" if encoding == "json" else "protobuf"

@@ -44,12 +44,6 @@ APP = textwrap.dedent(
 )
 
 
-@pytest.mark.xfail(
-    reason="known bug, reported: exporters/otlp_http.py imports httpx lazily on the export "
-    "worker thread while openai 3.x peeks sys.modules['httpx'] on the app's thread; "
-    "remove this marker once fixed",
-    strict=False,
-)
 def test_requests_keep_working_while_the_exporter_starts(tmp_path: Path) -> None:
     openai = pytest.importorskip("openai")
     if not hasattr(pytest.importorskip("instrumentors.openai"), "OpenAIInstrumentor"):
