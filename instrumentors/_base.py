@@ -206,11 +206,10 @@ class LLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     def should_skip_call(self) -> bool:
         """True when this call must run without our span (checked per call)."""
-        return (
-            self.calls_disabled
-            or bool(otel_context.get_value(_SUPPRESS_KEY))
-            or bool(otel_context.get_value(_SUPPRESS_KEY_PLAIN))
-        )
+        if self.calls_disabled:
+            return True
+        context = otel_context.get_current()
+        return bool(context.get(_SUPPRESS_KEY) or context.get(_SUPPRESS_KEY_PLAIN))
 
     # Alias under the name the launcher's peer-conflict code may override.
     _should_skip_call = should_skip_call

@@ -66,9 +66,26 @@ TIME_TO_FIRST_TOKEN = f"{sc.METRICS}.time_to_first_token_ms"
 
 
 class CallSpan:
-    """The span of one LLM call; ends exactly once, never raises."""
+    """The span of one LLM call; ends exactly once, never raises.
 
-    __slots__ = ("ended", "serializer", "span", "start_ns")
+    With ``deferred=True`` the SDK span is only created when it ends (or when
+    :attr:`span` is first read), with the call's start time and parent
+    context: request and response attributes then go through the SDK in one
+    pass, which is most of the per-call cost. The span is not current while
+    the request runs in that mode.
+    """
+
+    __slots__ = (
+        "_attributes",
+        "_context",
+        "_name",
+        "_span",
+        "_start_time",
+        "_tracer",
+        "ended",
+        "serializer",
+        "start_ns",
+    )
 
     def __init__(
         self,
@@ -76,11 +93,41 @@ class CallSpan:
         name: str,
         attributes: Attributes,
         serializer: Serializer,
+        *,
+        deferred: bool = False,
     ) -> None:
         self.serializer = serializer
         self.start_ns = time.perf_counter_ns()
-        self.span = tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
         self.ended = False
+        self._tracer = tracer
+        self._name = name
+        self._span: otel_trace.Span | None = None
+        self._attributes: Attributes | None = attributes
+        self._context: otel_context.Context | None = None
+        self._start_time: int | None = None
+        if deferred:
+            self._start_time = time.time_ns()
+            self._context = otel_context.get_current()
+        else:
+            self._start()
+
+    def _start(self) -> otel_trace.Span:
+        span = self._tracer.start_span(
+            self._name,
+            context=self._context,
+            kind=SpanKind.CLIENT,
+            attributes=self._attributes,
+            start_time=self._start_time,
+        )
+        self._span = span
+        self._attributes = self._context = None
+        return span
+
+    @property
+    def span(self) -> otel_trace.Span:
+        """The SDK span (created now if it was deferred)."""
+        span = self._span
+        return span if span is not None else self._start()
 
     def finish(
         self, attributes: Mapping[str, AttributeValue] | None = None, error: str | None = None
@@ -94,11 +141,17 @@ class CallSpan:
             return
         self.ended = True
         try:
+            span = self._span
+            if span is None:
+                if attributes and self._attributes is not None:
+                    self._attributes.update(attributes)
+                    attributes = None
+                span = self._start()
             if attributes:
-                self.span.set_attributes(attributes)
+                span.set_attributes(attributes)
             if error is not None:
-                self.span.set_status(Status(StatusCode.ERROR, error))
-            self.span.end()
+                span.set_status(Status(StatusCode.ERROR, error))
+            span.end()
         except Exception as exc:  # noqa: BLE001 - a processor must not break the app
             logger.debug("ending span failed: %r", exc)
 
@@ -267,13 +320,12 @@ def _is_count(value: Any) -> bool:
 def add_response_meta(
     out: Attributes, *, response_id: Any = None, response_model: Any = None
 ) -> None:
-    """``gen_ai.response.{id,model}`` and their ``honeyhive_metadata`` twins."""
+    """``gen_ai.response.{id,model}``; the id also as ``honeyhive_metadata.response_id``."""
     if isinstance(response_id, str) and response_id:
         out[sc.GEN_AI_RESPONSE_ID] = response_id
         out[f"{sc.METADATA}.response_id"] = response_id
     if isinstance(response_model, str) and response_model:
         out[sc.GEN_AI_RESPONSE_MODEL] = response_model
-        out[f"{sc.METADATA}.response_model"] = response_model
 
 
 # ----------------------------------------------------------------------------- messages
@@ -352,7 +404,7 @@ def add_messages(
     if system:
         out[sc.GEN_AI_SYSTEM_INSTRUCTIONS] = _json(serializer, system)
     if inputs is not None:
-        out[sc.GEN_AI_INPUT_MESSAGES] = _json(serializer, inputs)
+        out[sc.GEN_AI_INPUT_MESSAGES] = _messages_json(serializer, inputs)
         offset = 0
         if system:
             for message in inputs:
@@ -365,7 +417,7 @@ def add_messages(
         for i, message in enumerate(inputs, offset):
             _flatten_message(out, serializer, f"{sc.INPUTS}.chat_history.{i}", message)
     if outputs:
-        out[sc.GEN_AI_OUTPUT_MESSAGES] = _json(serializer, outputs)
+        out[sc.GEN_AI_OUTPUT_MESSAGES] = _messages_json(serializer, outputs)
         _flatten_message(out, serializer, sc.OUTPUTS, outputs[0])
         if len(outputs) > 1:
             for i, message in enumerate(outputs):
@@ -385,6 +437,36 @@ def _json(serializer: Serializer, value: Any) -> str:
     except Exception:  # noqa: BLE001 - circular or hostile objects
         text = to_json(value)
     return serializer.text(text)
+
+
+def _messages_json(serializer: Serializer, messages: Sequence[Message]) -> str:
+    """JSON of a message list; plain text messages are written without the encoder
+    (the common case, and a third of the per-call cost otherwise)."""
+    fragments = []
+    for message in messages:
+        parts = message.get("parts")
+        role = message.get("role")
+        if type(role) is not str or type(parts) is not list or len(message) > 3:
+            return _json(serializer, messages)
+        texts = []
+        for part in parts:
+            content = part.get("content")
+            if part.get("type") != "text" or len(part) != 2 or type(content) is not str:
+                return _json(serializer, messages)
+            texts.append(f'{{"type":"text","content":{_string(content)}}}')
+        finish = message.get("finish_reason")
+        tail = ""
+        if finish is not None:
+            if type(finish) is not str or len(message) != 3:
+                return _json(serializer, messages)
+            tail = f',"finish_reason":{_string(finish)}'
+        elif len(message) != 2:
+            return _json(serializer, messages)
+        fragments.append(f'{{"role":{_string(role)},"parts":[{",".join(texts)}]{tail}}}')
+    return serializer.text(f"[{','.join(fragments)}]")
+
+
+_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
 
 
 def _flatten_message(

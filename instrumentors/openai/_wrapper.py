@@ -1,6 +1,7 @@
 """The per-call wrapper shared by every OpenAI endpoint (sync and async).
 
-Per call: skip check, one attribute dict, one span; then the result is either
+Per call: skip check, one attribute dict, one deferred span (created when the
+call ends, with all its attributes in one pass); then the result is either
 recorded and returned as is, wrapped in a stream proxy, or (raw responses)
 handed to :mod:`instrumentors._raw`. Anything that goes wrong in here is
 logged once and the call proceeds as if the agent were absent.
@@ -8,7 +9,6 @@ logged once and the call proceeds as if the agent were absent.
 
 from __future__ import annotations
 
-import contextlib
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -19,7 +19,7 @@ from honeyhive_agent.serializer import Attributes, Serializer
 
 from .._base import LLMInstrumentor, Wrapper, WrapperFactory
 from .._raw import raw_mode, wrap_raw_response
-from .._span import CallSpan, ParamMap, activate, deactivate, span_name
+from .._span import CallSpan, ParamMap, span_name
 from .._stream import AsyncStreamProxy, SyncStreamProxy, finish_stream
 from ._common import ClientInfo, Endpoint
 
@@ -41,24 +41,34 @@ def _sdk_types() -> tuple[tuple[type, ...], type, type]:
 
 
 class _Clients:
-    """ClientInfo per SDK client, recomputed when its ``base_url`` changes."""
+    """ClientInfo per SDK client, recomputed when its ``base_url`` changes.
+
+    Keyed by ``id(client)`` with a weak reference that evicts the entry when
+    the client goes away (apps that build a client per request stay bounded).
+    """
 
     def __init__(self) -> None:
-        self._cache: weakref.WeakKeyDictionary[Any, tuple[Any, ClientInfo]] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._cache: dict[int, tuple[Any, Any, ClientInfo]] = {}
 
     def get(self, client: Any) -> ClientInfo:
-        url = getattr(client, "base_url", None)
-        try:
-            cached = self._cache.get(client)
-        except TypeError:  # unhashable or not weak-referenceable
-            return ClientInfo(client)
-        if cached is not None and cached[0] is url:
-            return cached[1]
+        url = getattr(client, "_base_url", None)
+        if url is None:
+            url = getattr(client, "base_url", None)
+        key = id(client)
+        cached = self._cache.get(key)
+        if cached is not None and cached[0]() is client and cached[1] is url:
+            return cached[2]
         info = ClientInfo(client)
-        with contextlib.suppress(TypeError):
-            self._cache[client] = (url, info)
+        cache = self._cache
+
+        def evict(_: Any) -> None:
+            cache.pop(key, None)
+
+        try:
+            ref = weakref.ref(client, evict)
+        except TypeError:  # not weak-referenceable: no caching
+            return info
+        self._cache[key] = (ref, url, info)
         return info
 
 
@@ -85,7 +95,9 @@ class _Call:
             attrs[CONFIG_MODEL] = model
         endpoint.params.add(attrs, kwargs, serializer)
         endpoint.request(attrs, kwargs, serializer)
-        call = CallSpan(inst.tracer, span_name(endpoint.operation, model), attrs, serializer)
+        call = CallSpan(
+            inst.tracer, span_name(endpoint.operation, model), attrs, serializer, deferred=True
+        )
         hide = False
         if endpoint.injects_usage and kwargs.get("stream") is True and info.usage_ok:
             options = kwargs.get("stream_options")
@@ -145,14 +157,11 @@ def call_wrapper(
                 except Exception as exc:  # noqa: BLE001
                     warn_once("openai-start", "could not trace an OpenAI call: %r", exc)
                     return wrapped(*args, **kwargs)
-                token = activate(call)
                 try:
                     result = wrapped(*args, **call_kwargs)
                 except BaseException as exc:
                     call.fail(exc)
                     raise
-                finally:
-                    deactivate(token)
                 return c.done(call, result, call_kwargs, hide, False)
 
             return wrapper
@@ -165,14 +174,11 @@ def call_wrapper(
             except Exception as exc:  # noqa: BLE001
                 warn_once("openai-start", "could not trace an OpenAI call: %r", exc)
                 return await wrapped(*args, **kwargs)
-            token = activate(call)
             try:
                 result = await wrapped(*args, **call_kwargs)
             except BaseException as exc:
                 call.fail(exc)
                 raise
-            finally:
-                deactivate(token)
             return c.done(call, result, call_kwargs, hide, True)
 
         return async_wrapper

@@ -106,7 +106,6 @@ def test_chat_create_exact_attributes(
         "honeyhive_metadata.cache_read_input_tokens": 0,
         "honeyhive_metadata.reasoning_tokens": 0,
         "honeyhive_metadata.response_id": result.id,
-        "honeyhive_metadata.response_model": "gpt-4o-mini-2025-01-01",
     }
 
 
