@@ -8,7 +8,11 @@ Patched (sync and async; missing targets in older SDKs are skipped):
   through the patched methods;
 * the Bedrock and Vertex clients' beta ``Messages`` classes, which copy these
   methods at class-definition time (their non-beta ``messages`` is the
-  first-party class, so it is covered already).
+  first-party class, so it is covered already);
+* ``MessageStream.close`` (and twins), which on some releases closes the HTTP
+  response instead of the raw stream our proxy wraps, and on 0.x the
+  ``Stream`` metaclass's ``isinstance`` check, so ``isinstance(stream,
+  anthropic.Stream)`` stays true for our proxy.
 
 Every patch is applied when ``import anthropic`` completes (the patch table's
 module is the package itself), *after* those copies were made: each class
@@ -19,14 +23,17 @@ clients whose user did not configure them explicitly; see
 :mod:`instrumentors.anthropic._sdk_tracing` for the exact rule.
 
 Attributes are those of issue 4 in both families (``gen_ai.*`` and
-``honeyhive_*``); see :mod:`instrumentors._span`. Anthropic specifics:
+``honeyhive_*``); see :mod:`instrumentors._span`. Spans are named
+``"chat {model}"`` (``"count_tokens {model}"``), event name
+``anthropic.chat`` / ``anthropic.count_tokens``. Anthropic specifics:
 ``gen_ai.provider.name`` is ``anthropic`` (``aws.bedrock`` / ``gcp.vertex_ai``
 for those clients), the ``system`` prompt is ``gen_ai.system_instructions``
 and ``honeyhive_inputs.chat_history.0`` (role ``system``), thinking blocks are
 ``reasoning`` parts and ``honeyhive_outputs.thinking``, cache token counts are
 ``gen_ai.usage.cache_read.input_tokens`` /
 ``gen_ai.usage.cache_creation.input_tokens`` and are included in
-``gen_ai.usage.input_tokens``.
+``gen_ai.usage.input_tokens``; ``count_tokens`` records its count as
+``honeyhive_outputs.input_tokens`` (no usage: counting consumes no tokens).
 """
 
 from __future__ import annotations
