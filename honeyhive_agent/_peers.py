@@ -109,12 +109,26 @@ def arbitrate(library: str, instrumentor: Any, on_conflict: str = "honeyhive") -
     from honeyhive_agent.config.model import InstrumentorConfig
 
     with _lock:
-        policy = _policy.setdefault(library, on_conflict)
+        known = _policy.get(library)
+    if known is None:
+        known = _configured_policy(library) or on_conflict
+    with _lock:
+        policy = _policy.setdefault(library, known)
     for peer in PEERS:
         if peer.library == library:
             _hooks.when_imported(peer.module, _guard_hook(peer))
     settings = InstrumentorConfig(on_conflict="peer" if policy == "peer" else "honeyhive")
     resolve_before_patch(library, instrumentor, settings)
+
+
+def _configured_policy(library: str) -> str | None:
+    """``instrumentors.LIBRARY.on_conflict`` from the configuration, if it loads."""
+    try:
+        from honeyhive_agent.config.loader import load_config
+
+        return load_config().instrumentor(library).on_conflict
+    except Exception:  # noqa: BLE001 - a broken config is reported elsewhere
+        return None
 
 
 def register_ours(library: str, instrumentor: Any) -> None:

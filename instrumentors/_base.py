@@ -216,6 +216,10 @@ class LLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     # ----------------------------------------------------------------- BaseInstrumentor
     def _instrument(self, **kwargs: Any) -> None:
+        if kwargs.get("hh_tracer") is None:
+            # Started outside the agent's bootstrap (stock opentelemetry-instrument,
+            # instrument() in code): a peer instrumentor must still not double spans.
+            _arbitrate_peers(self)
         with self._lock:
             self._generation += 1
             generation = self._generation
@@ -343,6 +347,16 @@ class LLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             self.scope, version, tracer_provider=self._tracer_provider
         )
         self._serializer = Serializer()
+
+
+def _arbitrate_peers(inst: LLMInstrumentor) -> None:
+    """Apply ``instrumentors.NAME.on_conflict`` to peers of ``inst`` (see ``_peers``)."""
+    try:
+        from honeyhive_agent import _peers
+
+        _peers.arbitrate(inst.name, inst)
+    except Exception as exc:  # noqa: BLE001 - arbitration is best effort
+        logger.debug("%s: peer arbitration failed: %r", inst.name, exc)
 
 
 def _library_version(library: str) -> str | None:

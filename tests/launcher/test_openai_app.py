@@ -190,3 +190,21 @@ def test_unknown_wrapper_is_reported_once(
     (warning,) = agent_lines(done.stderr)
     assert "mywrap" in warning and "Completions.create" in warning
     assert [s["name"] for s in receiver.wait_for_spans(1)] == ["chat gpt-4o-mini"]
+
+
+def test_stock_distro_with_a_peer_still_one_span(
+    tmp_path: Path, receiver: OtlpReceiver, app_env: dict[str, str]
+) -> None:
+    _needs_peer()
+    env = {k: v for k, v in app_env.items() if not k.startswith("HH_")}
+    env.update(OTEL_PYTHON_DISTRO="distro", OTEL_PYTHON_CONFIGURATOR="configurator",
+               OTEL_TRACES_EXPORTER="otlp", OTEL_METRICS_EXPORTER="none",
+               OTEL_LOGS_EXPORTER="none", OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf")
+    done = run(["opentelemetry-instrument", "python", "app.py"], env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    receiver.wait_for_spans(1)
+    import time
+
+    time.sleep(0.3)
+    assert [(s["name"], s["scope"]) for s in _llm_spans(receiver)] == [
+        ("chat gpt-4o-mini", OUR_SCOPE)]
