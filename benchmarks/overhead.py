@@ -213,7 +213,7 @@ def verdict(metrics: dict[str, dict[str, float]]) -> tuple[list[str], bool]:
         met = ratio <= TARGET_RATIO
         ok &= met
         lines.append(f"{'PASS' if met else 'FAIL'}  {metric}: ours {ours:+.1f} us vs best peer "
-                     f"{best_mode} {best:+.1f} us -> ratio {ratio:.2f} "
+                     f"{best_mode} {best:+.1f} us -> ratio {ratio:.3f} "
                      f"(target <= {TARGET_RATIO})")
     return lines, ok
 
