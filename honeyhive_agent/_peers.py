@@ -2,8 +2,8 @@
 
 Peers are OpenLLMetry (``opentelemetry-instrumentation-openai/-anthropic``),
 OpenInference (``openinference-instrumentation-*``) and the official
-``opentelemetry-instrumentation-openai-v2``. Whichever starts first, the
-policy ``instrumentors.NAME.on_conflict`` decides who records the call:
+``opentelemetry-instrumentation-openai-v2`` and ``-genai-openai/-anthropic``.
+Whichever starts first, the policy ``instrumentors.NAME.on_conflict`` decides who records the call:
 
 ``honeyhive`` (default)
     a peer that is already active is uninstrumented before we patch; a peer
@@ -67,7 +67,9 @@ PEERS: tuple[Peer, ...] = (
          "opentelemetry-instrumentation-anthropic"),
     Peer("anthropic", "openinference.instrumentation.anthropic", "AnthropicInstrumentor",
          "openinference-instrumentation-anthropic"),
-    Peer("anthropic", "opentelemetry.instrumentation.genai_anthropic", "AnthropicInstrumentor",
+    Peer("openai", "opentelemetry.instrumentation.genai.openai", "OpenAIInstrumentor",
+         "opentelemetry-instrumentation-genai-openai"),
+    Peer("anthropic", "opentelemetry.instrumentation.genai.anthropic", "AnthropicInstrumentor",
          "opentelemetry-instrumentation-genai-anthropic"),
 )
 
