@@ -41,19 +41,52 @@ __all__ = [
 ]
 
 
+_FOLD_AT = 512
+"""Queued deltas folded at once: bounds what a long stream keeps alive."""
+
+
 class _Block:
-    __slots__ = ("chunks", "head", "kind")
+    """One content block: its start event, queued deltas and folded text."""
+
+    __slots__ = ("chunks", "deltas", "head", "kind")
 
     def __init__(self, head: Any) -> None:
         self.head = head
         self.kind = field(head, "type")
+        self.deltas: list[Any] = []
         self.chunks: list[str] = []
+
+    def fold(self) -> None:
+        """Turn the queued deltas into text (one pass, off the per-event path)."""
+        chunks = self.chunks
+        for delta in self.deltas:
+            dtype = delta.type
+            if dtype == "text_delta":
+                chunks.append(delta.text)
+            elif dtype == "input_json_delta":
+                chunks.append(delta.partial_json)
+            elif dtype == "thinking_delta":
+                chunks.append(delta.thinking)
+        self.deltas.clear()
+
+    def text(self) -> str:
+        self.fold()
+        return "".join(self.chunks)
 
 
 class MessageStreamState(StreamState):
-    """Rebuilds the reply from raw stream events (see the module docstring)."""
+    """Rebuilds the reply from raw stream events (see the module docstring).
 
-    __slots__ = ("_blocks", "id", "model", "serializer", "stop_reason", "usage")
+    Deltas, nearly every event of a stream, cost one append on the app's
+    thread: the API streams content blocks one after another (start, deltas,
+    stop), so each delta is queued on the block started last and decoded in
+    batches (every ``_FOLD_AT`` deltas, and at the end). Without content
+    capture they are not kept at all.
+    """
+
+    __slots__ = (
+        "_blocks", "_current", "_keep", "id", "model", "serializer", "stop_reason", "usage"
+    )
 
     def __init__(self, serializer: Serializer) -> None:
         super().__init__()
@@ -63,24 +96,30 @@ class MessageStreamState(StreamState):
         self.stop_reason: str | None = None
         self.usage: dict[str, Any] = {}
         self._blocks: dict[int, _Block] = {}
+        self._current: _Block | None = None
+        self._keep = serializer.capture_content
 
     def on_chunk(self, chunk: Any) -> bool:
-        kind = chunk.type
-        if kind == "content_block_delta":
+        if chunk.type == "content_block_delta":
             if not self.first_ns:  # the first output token
                 self.first_ns = time.perf_counter_ns()
-            block = self._blocks.get(chunk.index)
+            block = self._current
             if block is not None:
-                delta = chunk.delta
-                dtype = delta.type
-                if dtype == "text_delta":
-                    block.chunks.append(delta.text)
-                elif dtype == "input_json_delta":
-                    block.chunks.append(delta.partial_json)
-                elif dtype == "thinking_delta":
-                    block.chunks.append(delta.thinking)
-        elif kind == "content_block_start":
-            self._blocks[chunk.index] = _Block(chunk.content_block)
+                deltas = block.deltas
+                deltas.append(chunk.delta)
+                if len(deltas) >= _FOLD_AT:
+                    block.fold()
+        else:
+            self._event(chunk)
+        return True
+
+    def _event(self, chunk: Any) -> None:
+        """The few events that are not deltas."""
+        kind = chunk.type
+        if kind == "content_block_start":
+            block = _Block(chunk.content_block)
+            self._blocks[chunk.index] = block
+            self._current = block if self._keep else None
         elif kind == "message_start":
             message = chunk.message
             self.id = message.id
@@ -89,7 +128,6 @@ class MessageStreamState(StreamState):
         elif kind == "message_delta":
             self.stop_reason = field(chunk.delta, "stop_reason")
             self.usage.update(message_usage(getattr(chunk, "usage", None)))
-        return True
 
     def attributes(self, call: CallSpan) -> Attributes:
         return reply_attributes(
@@ -108,14 +146,15 @@ class MessageStreamState(StreamState):
             block = self._blocks[index]
             kind = block.kind
             if kind == "text":
-                out.append({"type": "text", "content": "".join(block.chunks)})
+                out.append({"type": "text", "content": block.text()})
             elif kind in TOOL_CALL_BLOCKS:
                 part = block_part(block.head)
-                if block.chunks:
-                    part["arguments"] = _arguments("".join(block.chunks))
+                raw = block.text()
+                if raw:
+                    part["arguments"] = _arguments(raw)
                 out.append(part)
             elif kind == "thinking":
-                out.append({"type": "reasoning", "content": "".join(block.chunks)})
+                out.append({"type": "reasoning", "content": block.text()})
             elif kind == "redacted_thinking":
                 out.append({"type": "reasoning", "content": REDACTED_THINKING})
             else:

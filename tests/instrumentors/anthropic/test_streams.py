@@ -356,3 +356,23 @@ def test_redacted_thinking_in_a_stream(
     assert attrs["honeyhive_outputs.thinking"] == "[redacted]"
     assert "opaque-bytes" not in attrs["gen_ai.output.messages"]
     assert attrs["honeyhive_outputs.content"] == "done"
+
+
+def test_long_stream_is_reassembled_exactly(
+    traced: Traced, client: anthropic.Anthropic, fake: FakeAnthropic
+) -> None:
+    # More deltas than are queued between folds, in several blocks.
+    long_text = "".join(f"{i % 10}" for i in range(1500))
+    arguments = {"items": list(range(300))}
+    fake.script(Reply(content=[thinking("t" * 700), text(long_text),
+                               tool_use("f", arguments, id="tu_l")], chunk=1))
+    received = "".join(
+        event.delta.text
+        for event in client.messages.create(model=MODEL, max_tokens=64, messages=USER,
+                                            stream=True)
+        if event.type == "content_block_delta" and event.delta.type == "text_delta"
+    )
+    attrs = traced.attrs()
+    assert received == long_text == attrs["honeyhive_outputs.content"]
+    assert attrs["honeyhive_outputs.thinking"] == "t" * 700
+    assert json.loads(attrs["honeyhive_outputs.tool_calls.0.arguments"]) == arguments
