@@ -79,3 +79,74 @@ def test_anthropic_errors(anthropic_fake: Any, status: int, exc: str) -> None:
             model="claude-test", max_tokens=16, messages=[{"role": "user", "content": "hi"}]
         )
     assert info.value.status_code == status
+
+
+# --- OpenAI -----------------------------------------------------------------
+
+openai = pytest.importorskip("openai")
+
+
+@pytest.fixture
+def openai_fake() -> Iterator[Any]:
+    fake_openai = pytest.importorskip("tests.fakes.openai_server")
+    with fake_openai.FakeOpenAI() as fake:
+        yield fake
+
+
+def _openai_client(fake: Any) -> Any:
+    return openai.OpenAI(base_url=fake.base_url, api_key="sk-test", max_retries=0)
+
+
+def test_openai_chat_json(openai_fake: Any) -> None:
+    reply = _openai_client(openai_fake).chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+    )
+    assert reply.choices[0].message.content == "Hello from the fake OpenAI server."
+    assert reply.usage.total_tokens > 0
+
+
+def test_openai_chat_stream_with_usage(openai_fake: Any) -> None:
+    chunks = list(
+        _openai_client(openai_fake).chat.completions.create(
+            model="gpt-4o-mini",
+            messages=[{"role": "user", "content": "hi"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "Hello from the fake OpenAI server."
+    assert chunks[-1].choices == [] and chunks[-1].usage.total_tokens > 0
+
+
+def test_openai_embeddings(openai_fake: Any) -> None:
+    reply = _openai_client(openai_fake).embeddings.create(
+        model="text-embedding-3-small", input=["a", "b"]
+    )
+    assert len(reply.data) == 2 and len(reply.data[0].embedding) > 0
+
+
+@pytest.mark.parametrize(
+    ("status", "exc"),
+    [
+        (400, "BadRequestError"),
+        (401, "AuthenticationError"),
+        (429, "RateLimitError"),
+        (500, "InternalServerError"),
+    ],
+)
+def test_openai_errors(openai_fake: Any, status: int, exc: str) -> None:
+    openai_fake.script(error=status)
+    with pytest.raises(getattr(openai, exc)) as info:
+        _openai_client(openai_fake).chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+        )
+    assert info.value.status_code == status
+
+
+def test_openai_responses(openai_fake: Any) -> None:
+    client = _openai_client(openai_fake)
+    if not hasattr(client, "responses"):
+        pytest.skip(f"openai {openai.__version__} has no Responses API")
+    reply = client.responses.create(model="gpt-4o-mini", input="hi")
+    assert reply.output_text == "Hello from the fake OpenAI server."
