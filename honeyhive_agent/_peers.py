@@ -177,6 +177,7 @@ def resolve_before_patch(
         else:
             _announce(peer, winner="honeyhive")
             _uninstrument_peer(peer)
+            _strip_peer_wrappers(peer, instrumentor)
     register_ours(library, instrumentor)
     _report_unknown_wrappers(library, instrumentor)
     return True
@@ -269,24 +270,59 @@ def _guard(peer: Peer, cls: Any) -> None:
     setattr(cls, _GUARD, True)
 
 
-def _report_unknown_wrappers(library: str, instrumentor: Any) -> None:
-    """Warn once about wrappers on our targets that no known peer owns."""
+def _targets(instrumentor: Any) -> list[tuple[Any, str, str]]:
+    """``(owner, attribute, key)`` of our patch targets whose module is imported."""
     import sys
 
     try:
         patches = instrumentor.patches()
     except Exception:  # noqa: BLE001
-        return
+        return []
+    found = []
     for patch in patches:
         owner: Any = sys.modules.get(patch.module)
         *path, attribute = patch.target.split(".")
         for part in path:
             owner = getattr(owner, part, None)
-        current = vars(owner).get(attribute) if owner is not None and hasattr(
-            owner, "__dict__") else None
-        wrapper = getattr(current, "_self_wrapper", None)
-        origin = getattr(wrapper, "__module__", None) or ""
-        if wrapper is None or origin.startswith(_OUR_MODULE_PREFIXES):
+        if owner is not None and hasattr(owner, "__dict__"):
+            found.append((owner, attribute, patch.key))
+    return found
+
+
+def _wrapper_origin(value: Any) -> str | None:
+    """The module of the wrapt wrapper around ``value``, or None when not wrapped."""
+    wrapper = getattr(value, "_self_wrapper", None)
+    if wrapper is None:
+        return None
+    return str(getattr(wrapper, "__module__", None) or "")
+
+
+def _strip_peer_wrappers(peer: Peer, instrumentor: Any) -> None:
+    """Remove wrappers the peer left on our targets after its ``uninstrument``.
+
+    Some peers do not undo everything (OpenLLMetry's openai unwrap misses
+    dotted targets); a wrapper still there would record a second span.
+    """
+    for owner, attribute, key in _targets(instrumentor):
+        for _ in range(8):  # peel nested layers of this peer, outermost first
+            current = vars(owner).get(attribute)
+            origin = _wrapper_origin(current)
+            if origin is None or not origin.startswith(peer.module):
+                break
+            try:
+                setattr(owner, attribute, current.__wrapped__)
+            except Exception:  # noqa: BLE001
+                break
+            from honeyhive_agent._log import logger
+
+            logger.debug("removed the %s wrapper left on %s", peer.distribution, key)
+
+
+def _report_unknown_wrappers(library: str, instrumentor: Any) -> None:
+    """Warn once about wrappers on our targets that no known peer owns."""
+    for owner, attribute, key in _targets(instrumentor):
+        origin = _wrapper_origin(vars(owner).get(attribute))
+        if origin is None or origin.startswith(_OUR_MODULE_PREFIXES):
             continue
         if any(origin.startswith(p.module) for p in PEERS):
             continue
@@ -295,7 +331,7 @@ def _report_unknown_wrappers(library: str, instrumentor: Any) -> None:
         warn_once(
             f"foreign:{library}:{origin}",
             "%s is already wrapped by %s (not a known peer); its calls may be recorded twice",
-            patch.key,
+            key,
             origin,
         )
         return
