@@ -41,47 +41,28 @@ __all__ = [
 ]
 
 
-_FOLD_AT = 512
-"""Queued deltas folded at once: bounds what a long stream keeps alive."""
-
-
 class _Block:
-    """One content block: its start event, queued deltas and folded text."""
+    """One content block: its start event and the text of its deltas so far."""
 
-    __slots__ = ("chunks", "deltas", "head", "kind")
+    __slots__ = ("chunks", "head", "kind")
 
     def __init__(self, head: Any) -> None:
         self.head = head
         self.kind = field(head, "type")
-        self.deltas: list[Any] = []
         self.chunks: list[str] = []
 
-    def fold(self) -> None:
-        """Turn the queued deltas into text (one pass, off the per-event path)."""
-        chunks = self.chunks
-        for delta in self.deltas:
-            dtype = delta.type
-            if dtype == "text_delta":
-                chunks.append(delta.text)
-            elif dtype == "input_json_delta":
-                chunks.append(delta.partial_json)
-            elif dtype == "thinking_delta":
-                chunks.append(delta.thinking)
-        self.deltas.clear()
-
     def text(self) -> str:
-        self.fold()
         return "".join(self.chunks)
 
 
 class MessageStreamState(StreamState):
     """Rebuilds the reply from raw stream events (see the module docstring).
 
-    Deltas, nearly every event of a stream, cost one append on the app's
-    thread: the API streams content blocks one after another (start, deltas,
-    stop), so each delta is queued on the block started last and decoded in
-    batches (every ``_FOLD_AT`` deltas, and at the end). Without content
-    capture they are not kept at all.
+    The API streams content blocks one after another (start, deltas, stop),
+    so each delta goes to the block started last, without an index lookup.
+    Only the delta's string is kept (no SDK objects: keeping those alive
+    costs more in garbage collection than it saves); without content capture
+    deltas are not read at all.
     """
 
     __slots__ = (
@@ -96,19 +77,23 @@ class MessageStreamState(StreamState):
         self.stop_reason: str | None = None
         self.usage: dict[str, Any] = {}
         self._blocks: dict[int, _Block] = {}
-        self._current: _Block | None = None
+        self._current: list[str] | None = None
         self._keep = serializer.capture_content
 
     def on_chunk(self, chunk: Any) -> bool:
         if chunk.type == "content_block_delta":
             if not self.first_ns:  # the first output token
                 self.first_ns = time.perf_counter_ns()
-            block = self._current
-            if block is not None:
-                deltas = block.deltas
-                deltas.append(chunk.delta)
-                if len(deltas) >= _FOLD_AT:
-                    block.fold()
+            chunks = self._current
+            if chunks is not None:
+                delta = chunk.delta
+                dtype = delta.type
+                if dtype == "text_delta":
+                    chunks.append(delta.text)
+                elif dtype == "input_json_delta":
+                    chunks.append(delta.partial_json)
+                elif dtype == "thinking_delta":
+                    chunks.append(delta.thinking)
         else:
             self._event(chunk)
         return True
@@ -119,7 +104,7 @@ class MessageStreamState(StreamState):
         if kind == "content_block_start":
             block = _Block(chunk.content_block)
             self._blocks[chunk.index] = block
-            self._current = block if self._keep else None
+            self._current = block.chunks if self._keep else None
         elif kind == "message_start":
             message = chunk.message
             self.id = message.id
