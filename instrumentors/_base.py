@@ -25,7 +25,10 @@ to which attributes) in the factory, so the per-call path stays short.
 Inside the wrapper:
 
 * return ``wrapped(*args, **kwargs)`` untouched when ``inst.should_skip_call()``
-  is true (OpenTelemetry suppression, or a peer-conflict policy said so);
+  is true (OpenTelemetry suppression, a peer-conflict policy, or a call nested
+  in another traced call of the same library);
+* wrap the SDK call in ``token = inst.enter_call()`` / ``inst.exit_call(token)``
+  so that nested calls (SDK helpers calling patched methods) are skipped;
 * start spans with ``inst.tracer`` and turn values into attributes with
   ``inst.serializer`` (the helpers in :mod:`instrumentors._span` and
   :mod:`instrumentors._stream` do both);
@@ -48,6 +51,7 @@ our spans off for every call without unpatching.
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import sys
 import threading
@@ -74,6 +78,10 @@ WrapperFactory = Callable[["LLMInstrumentor"], Wrapper]
 """Builds a :data:`Wrapper` at patch time; receives the instrumentor."""
 
 _SUPPRESS_KEY = otel_context._SUPPRESS_INSTRUMENTATION_KEY
+_ACTIVE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "honeyhive_agent_llm_call", default=None
+)
+"""The library whose traced SDK call is running in this context, if any."""
 _SUPPRESS_KEY_PLAIN = "suppress_instrumentation"  # what older contrib releases set
 
 
@@ -205,11 +213,26 @@ class LLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         return serializer
 
     def should_skip_call(self) -> bool:
-        """True when this call must run without our span (checked per call)."""
-        if self.calls_disabled:
+        """True when this call must run without our span (checked per call).
+
+        Also true inside another traced call of the same library (an SDK
+        helper calling a patched method: one span, the outer one).
+        """
+        if self.calls_disabled or _ACTIVE.get() == self.name:
             return True
         context = otel_context.get_current()
         return bool(context.get(_SUPPRESS_KEY) or context.get(_SUPPRESS_KEY_PLAIN))
+
+    def enter_call(self) -> contextvars.Token[str | None]:
+        """Mark the SDK call now running as traced; pass the token to :meth:`exit_call`."""
+        return _ACTIVE.set(self.name)
+
+    @staticmethod
+    def exit_call(token: contextvars.Token[str | None]) -> None:
+        try:
+            _ACTIVE.reset(token)
+        except ValueError:  # reset from another context (a generator moved threads)
+            _ACTIVE.set(None)
 
     # Alias under the name the launcher's peer-conflict code may override.
     _should_skip_call = should_skip_call

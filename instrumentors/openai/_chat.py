@@ -104,8 +104,9 @@ def usage_attributes(out: Attributes, usage: Any) -> None:
         input_tokens=getattr(usage, "prompt_tokens", None),
         output_tokens=getattr(usage, "completion_tokens", None),
         total_tokens=getattr(usage, "total_tokens", None),
-        cache_read=getattr(prompt_details, "cached_tokens", None),
-        reasoning=getattr(completion_details, "reasoning_tokens", None),
+        # get(): older SDKs keep these unknown fields as plain dicts
+        cache_read=get(prompt_details, "cached_tokens"),
+        reasoning=get(completion_details, "reasoning_tokens"),
     )
 
 

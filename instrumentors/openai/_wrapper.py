@@ -9,6 +9,7 @@ logged once and the call proceeds as if the agent were absent.
 
 from __future__ import annotations
 
+import importlib
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -29,15 +30,19 @@ CONFIG_MODEL = f"{sc.CONFIG}.model"
 
 
 def _sdk_types() -> tuple[tuple[type, ...], type, type]:
-    """(not-given sentinel types, Stream, AsyncStream), read at patch time."""
-    import openai
-    from openai import _types
+    """(not-given sentinel types, Stream, AsyncStream), read at patch time.
 
+    Only from submodules: a hook may run while ``openai/__init__`` is still
+    executing (openai 1.x imports its resources eagerly), when the package's
+    own attributes do not exist yet.
+    """
+    types = importlib.import_module("openai._types")
+    streaming = importlib.import_module("openai._streaming")
     skip = tuple(
-        t for t in (getattr(_types, "NotGiven", None), getattr(_types, "Omit", None))
+        t for t in (getattr(types, "NotGiven", None), getattr(types, "Omit", None))
         if isinstance(t, type)
     )
-    return skip, openai.Stream, openai.AsyncStream
+    return skip, streaming.Stream, streaming.AsyncStream
 
 
 class _Clients:
@@ -157,11 +162,14 @@ def call_wrapper(
                 except Exception as exc:  # noqa: BLE001
                     warn_once("openai-start", "could not trace an OpenAI call: %r", exc)
                     return wrapped(*args, **kwargs)
+                token = inst.enter_call()
                 try:
                     result = wrapped(*args, **call_kwargs)
                 except BaseException as exc:
                     call.fail(exc)
                     raise
+                finally:
+                    inst.exit_call(token)
                 return c.done(call, result, call_kwargs, hide, False)
 
             return wrapper
@@ -174,11 +182,14 @@ def call_wrapper(
             except Exception as exc:  # noqa: BLE001
                 warn_once("openai-start", "could not trace an OpenAI call: %r", exc)
                 return await wrapped(*args, **kwargs)
+            token = inst.enter_call()
             try:
                 result = await wrapped(*args, **call_kwargs)
             except BaseException as exc:
                 call.fail(exc)
                 raise
+            finally:
+                inst.exit_call(token)
             return c.done(call, result, call_kwargs, hide, True)
 
         return async_wrapper

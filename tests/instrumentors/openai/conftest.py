@@ -42,5 +42,15 @@ async def aclient(
         yield c
 
 
+HAS_RESPONSES = hasattr(openai.OpenAI, "responses")
+needs_responses = pytest.mark.skipif(not HAS_RESPONSES, reason="no Responses API in this openai")
+
+
+def chat_helper(client: Any, name: str) -> Any:
+    """``chat.completions.parse`` / ``.stream``: top-level in newer SDKs, beta before."""
+    method = getattr(client.chat.completions, name, None)
+    return method if method is not None else getattr(client.beta.chat.completions, name)
+
+
 USER: Any = [{"role": "user", "content": "Say hello"}]
 """A one-message conversation (typed Any: the SDK's TypedDicts are not the point here)."""

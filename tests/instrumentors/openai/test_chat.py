@@ -15,7 +15,7 @@ from instrumentors.openai import OpenAIInstrumentor
 from tests.fakes.openai_server import FakeOpenAI, ToolCall
 
 from ..conftest import SpanSink
-from .conftest import USER
+from .conftest import USER, chat_helper
 
 
 def test_chat_create_exact_attributes(
@@ -212,7 +212,7 @@ class Answer(BaseModel):
 
 def test_parse_structured_output(client: openai.OpenAI, fake: FakeOpenAI, sink: SpanSink) -> None:
     fake.script(text='{"city":"Paris","temperature_c":21}')
-    result = client.chat.completions.parse(model="gpt-4o", messages=USER, response_format=Answer)
+    result = chat_helper(client, "parse")(model="gpt-4o", messages=USER, response_format=Answer)
     assert result.choices[0].message.parsed == Answer(city="Paris", temperature_c=21)
     attrs = SpanSink.attrs(sink.only())
     assert attrs["gen_ai.output.type"] == "json"

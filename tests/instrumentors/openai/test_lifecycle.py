@@ -17,7 +17,7 @@ from instrumentors.openai import OpenAIInstrumentor, _chat
 from tests.fakes.openai_server import FakeOpenAI
 
 from ..conftest import SpanSink
-from .conftest import USER
+from .conftest import HAS_RESPONSES, USER
 from .test_streams import TEXT
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -44,32 +44,34 @@ def test_instrumenting_imports_no_sdk_and_patches_on_use() -> None:
         print("openai" in sys.modules, inst.patched_targets)
         import openai
         client = openai.OpenAI(api_key="x")
-        client.chat.completions, client.embeddings, client.responses, client.completions
+        client.chat.completions, client.embeddings, client.completions
+        if hasattr(client, "responses"):
+            client.responses
         print(sorted(inst.patched_targets))
         """
     )
     first, second = out.strip().splitlines()
     assert first == "False []"
     targets = eval(second)  # a printed list of str
-    assert "openai.resources.chat.completions.completions:Completions.create" in targets
-    assert "openai.resources.chat.completions.completions:AsyncCompletions.parse" in targets
-    assert "openai.resources.responses.responses:Responses.create" in targets
+    chat_creates = [t for t in targets if t.endswith(":Completions.create") and ".chat." in t]
+    assert len(chat_creates) == 1  # one class, however many module paths export it
+    assert len([t for t in targets if t.endswith(":AsyncCompletions.create")
+                and ".chat." in t]) == 1
     assert "openai.resources.embeddings:AsyncEmbeddings.create" in targets
     assert "openai.resources.completions:Completions.create" in targets
-    # the package re-export of Completions is the same class: wrapped once
-    assert "openai.resources.chat.completions:Completions.create" not in targets
+    if HAS_RESPONSES:
+        assert "openai.resources.responses.responses:Responses.create" in targets
 
 
 def test_uninstrument_restores_the_sdk(fake: FakeOpenAI, sink: SpanSink) -> None:
-    from openai.resources.chat.completions import completions as module
-
-    original = module.Completions.__dict__["create"]
+    cls = type(openai.OpenAI(api_key="x").chat.completions)
+    original = cls.__dict__["create"]
     inst = OpenAIInstrumentor()
     inst.instrument(tracer_provider=sink.provider)
-    assert module.Completions.__dict__["create"] is not original
+    assert cls.__dict__["create"] is not original
     assert inst.patched_targets
     inst.uninstrument()
-    assert module.Completions.__dict__["create"] is original
+    assert cls.__dict__["create"] is original
     assert inst.patched_targets == []
     client = openai.OpenAI(base_url=fake.base_url, api_key="x", max_retries=0)
     client.chat.completions.create(model="gpt-4o", messages=USER)

@@ -15,7 +15,10 @@ from instrumentors.openai import OpenAIInstrumentor
 from tests.fakes.openai_server import FakeOpenAI, ToolCall
 
 from ..conftest import SpanSink
+from .conftest import needs_responses
 from .test_streams import TEXT, bare_and_traced
+
+pytestmark = needs_responses
 
 
 def test_create_with_instructions(client: openai.OpenAI, sink: SpanSink) -> None:

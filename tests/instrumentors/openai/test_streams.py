@@ -15,7 +15,7 @@ from instrumentors.openai import OpenAIInstrumentor
 from tests.fakes.openai_server import FakeOpenAI, ToolCall
 
 from ..conftest import SpanSink
-from .conftest import USER
+from .conftest import USER, chat_helper
 
 TEXT = "Hello from the fake OpenAI server."
 
@@ -210,7 +210,7 @@ def test_chat_stream_helper(
     instrumentor: OpenAIInstrumentor, client: openai.OpenAI, fake: FakeOpenAI, sink: SpanSink
 ) -> None:
     def run() -> tuple[list[Any], Any]:
-        with client.chat.completions.stream(model="gpt-4o", messages=USER) as s:
+        with chat_helper(client, "stream")(model="gpt-4o", messages=USER) as s:
             events = [e.type for e in s]
             return events, s.get_final_completion().model_dump()
 
@@ -223,7 +223,7 @@ def test_chat_stream_helper(
 
 
 def test_chat_stream_helper_early_exit(client: openai.OpenAI, sink: SpanSink) -> None:
-    with client.chat.completions.stream(model="gpt-4o", messages=USER) as s:
+    with chat_helper(client, "stream")(model="gpt-4o", messages=USER) as s:
         for event in s:
             if event.type == "content.delta" and event.delta:
                 break
@@ -318,7 +318,7 @@ async def test_async_abandoned(aclient: openai.AsyncOpenAI, sink: SpanSink) -> N
 
 
 async def test_async_stream_helper(aclient: openai.AsyncOpenAI, sink: SpanSink) -> None:
-    async with aclient.chat.completions.stream(model="gpt-4o", messages=USER) as s:
+    async with chat_helper(aclient, "stream")(model="gpt-4o", messages=USER) as s:
         final = await s.get_final_completion()
     assert final.choices[0].message.content == TEXT
     attrs = SpanSink.attrs(sink.only())
@@ -329,7 +329,7 @@ async def test_async_stream_helper(aclient: openai.AsyncOpenAI, sink: SpanSink) 
 async def test_async_stream_helper_early_exit(
     aclient: openai.AsyncOpenAI, sink: SpanSink
 ) -> None:
-    async with aclient.chat.completions.stream(model="gpt-4o", messages=USER) as s:
+    async with chat_helper(aclient, "stream")(model="gpt-4o", messages=USER) as s:
         async for event in s:
             if event.type == "content.delta":
                 break
