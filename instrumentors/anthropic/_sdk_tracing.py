@@ -20,12 +20,16 @@ The rule, while our instrumentor is active:
   configured: with the SDK's spans on there are two spans per call, the
   SDK's a child of ours.
 
-Only the client's cached tracer is cleared (``_lazy_tracer = None``): the
+Only the client's cached tracer is cleared (``_lazy_tracer = None``, the
+SDK's own "no spans" state, which also skips all its per-call span work): the
 resolved option the app can read back (``client.open_telemetry``) is
-unchanged. Clients constructed before ``instrument()`` keep the SDK's spans
-(the zero-code path patches at ``import anthropic``, before any client
-exists). With the SDK's spans off the SDK also sends no ``traceparent``
-header, exactly as when no tracer provider is registered.
+unchanged. The SDK's other spans hang off the same tracer, so the beta tool
+runner's ``invoke_agent`` / ``execute_tool`` spans are off too for such
+clients; ``open_telemetry={}`` brings all of them back. Clients constructed
+before ``instrument()`` keep the SDK's spans (the zero-code path patches at
+``import anthropic``, before any client exists). With the SDK's spans off
+the SDK also sends no ``traceparent`` header, exactly as when no tracer
+provider is registered.
 """
 
 from __future__ import annotations
