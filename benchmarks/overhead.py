@@ -161,6 +161,11 @@ def analyse(workers: list[Worker]) -> tuple[list[list[str]], dict[str, dict[str,
     metrics: dict[str, dict[str, float]] = {}
     rows: list[list[str]] = []
 
+    def covers(w: Worker, sdk: str) -> bool:
+        """Whether ``w``'s mode instruments ``sdk`` (a peer may cover only one)."""
+        peer = PEERS.get(w.mode)
+        return w.mode != "bare" and (peer is None or sdk in peer.instrumentors)
+
     def paired(w: Worker, workload: str) -> list[float]:
         a, b = w.samples.get(workload, []), bare.samples.get(workload, [])
         return [(x - y) * 1e6 for x, y in zip(a, b, strict=False)]
@@ -172,7 +177,7 @@ def analyse(workers: list[Worker]) -> tuple[list[list[str]], dict[str, dict[str,
         rows.append([f"{sdk} call: bare us/call",
                      f"{median(bare.samples.get(call, [])) * 1e6:.0f}", "", ""])
         for w in workers:
-            if w.mode == "bare":
+            if not covers(w, sdk):
                 continue
             d = paired(w, call)
             metrics.setdefault(f"{sdk} per call", {})[w.mode] = median(d)
@@ -182,7 +187,7 @@ def analyse(workers: list[Worker]) -> tuple[list[list[str]], dict[str, dict[str,
                      f"{(median(bare.samples.get(long_, [])) - median(bare.samples.get(short, []))) * 1e6 / span:.1f}",  # noqa: E501
                      "", ""])
         for w in workers:
-            if w.mode == "bare":
+            if not covers(w, sdk):
                 continue
             dl, ds = paired(w, long_), paired(w, short)
             per_chunk = [(x - y) / span for x, y in zip(dl, ds, strict=False)]
@@ -191,7 +196,7 @@ def analyse(workers: list[Worker]) -> tuple[list[list[str]], dict[str, dict[str,
                          f"{iqr(per_chunk):.2f}", str(len(per_chunk))])
         rows.append([f"  (stream of {SHORT_CHUNKS} chunk, added us/call)", "", "", ""])
         for w in workers:
-            if w.mode != "bare":
+            if covers(w, sdk):
                 d = paired(w, short)
                 rows.append([f"    {w.mode}", _fmt(median(d)), f"{iqr(d):.1f}", str(len(d))])
     return rows, metrics
