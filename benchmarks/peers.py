@@ -96,7 +96,11 @@ PEERS: dict[str, Peer] = {
             "OTel official openai-v2 (the issue's reference; openai only)",
             # 2.4b0, its last release, imports a module that util-genai 1.2 dropped, and
             # httpx, which openai 3.x (on httpx2) no longer pulls in.
-            ("opentelemetry-instrumentation-openai-v2", "opentelemetry-util-genai>=0.4b0,<1.2b0", "httpx"),
+            (
+                "opentelemetry-instrumentation-openai-v2",
+                "opentelemetry-util-genai>=0.4b0,<1.2b0",
+                "httpx",
+            ),
             {"openai": "opentelemetry.instrumentation.openai_v2:OpenAIInstrumentor"},
         ),
     )
