@@ -1,16 +1,20 @@
 """Child processes that may die without an exit flush.
 
 ``multiprocessing`` workers leave through ``os._exit`` (no ``atexit``), and
-``with Pool() as p: p.map(...)`` terminates them right after ``map``
-returns. In such a worker the span processors switch to eager mode
-(``export_on_local_root_end``): the end of a local root span exports what is
-queued before returning, so a worker's spans are delivered before its
-result even reaches the parent.
+``with Pool() as p: p.map(...)`` terminates them (SIGTERM) right after
+``map`` returns. In such a worker:
+
+* the span processors switch to eager mode (``export_on_local_root_end``):
+  the end of a local root span sends what is queued right away;
+* ``os._exit`` and a SIGTERM (when the app left its default action) flush the
+  tracers first, within the exit bound, then exit exactly as they would have
+  (same code, same signal), so what eager mode could not finish (a slow
+  destination, spans under a still-open local parent) is still delivered.
 
 The processors reset their own queues, locks and threads after ``fork``
 (:mod:`honeyhive_agent.exporters.batch`); this module only decides *when* a
 process is such a worker, without importing the exporters before they are
-needed.
+needed. It also flushes before ``os.exec*`` replaces a program.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import sys
 from types import FrameType, ModuleType
 from typing import Any
 
-__all__ = ["install", "is_multiprocessing_child", "make_eager"]
+__all__ = ["install", "is_multiprocessing_child", "make_eager", "make_worker"]
 
 _BATCH_MODULE = "honeyhive_agent.exporters.batch"
 _installed = False
@@ -36,7 +40,7 @@ def install() -> None:
         os.register_at_fork(after_in_child=_after_fork_in_child)
     _flush_before_exec()
     if is_multiprocessing_child():
-        make_eager()
+        make_worker()
 
 
 def is_multiprocessing_child(argv: list[str] | None = None) -> bool:
@@ -81,6 +85,59 @@ def _flushing(original: Any) -> Any:
     exec_.__wrapped__ = original  # type: ignore[attr-defined]
     exec_._honeyhive_agent_flush = True  # type: ignore[attr-defined]
     return exec_
+
+
+def make_worker() -> None:
+    """This process is a multiprocessing worker: eager export, flush on every way out."""
+    make_eager()
+    _flush_on_os_exit()
+    _flush_on_sigterm()
+
+
+def _flush_now() -> None:
+    """Flush every tracer of this process within the exit bound (never raises)."""
+    registry = sys.modules.get("honeyhive_agent.tracer.registry")
+    if registry is None:
+        return  # no tracer was ever built here: nothing to send
+    try:
+        registry.flush_all()
+    except Exception:  # noqa: BLE001 - the exit must happen regardless
+        from honeyhive_agent._log import logger
+
+        logger.debug("flush before exit failed", exc_info=True)
+
+
+def _flush_on_os_exit() -> None:
+    original = os._exit
+    if getattr(original, "_honeyhive_agent_flush", False):
+        return
+
+    def _exit(status: int) -> Any:
+        _flush_now()
+        return original(status)
+
+    _exit.__doc__ = original.__doc__
+    _exit.__wrapped__ = original  # type: ignore[attr-defined]
+    _exit._honeyhive_agent_flush = True  # type: ignore[attr-defined]
+    os._exit = _exit
+
+
+def _flush_on_sigterm() -> None:
+    """On SIGTERM flush, then die of SIGTERM as before (only if the app kept the default)."""
+    import signal
+
+    try:
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return
+
+        def on_sigterm(signum: int, frame: Any) -> None:
+            _flush_now()
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, on_sigterm)
+    except ValueError:
+        pass  # not the main thread: signal handlers cannot be set here
 
 
 def make_eager() -> None:
@@ -139,7 +196,7 @@ def _after_fork_in_child() -> None:
         logger.debug("fork context hook failed", exc_info=True)
     try:
         if _forked_by_multiprocessing():
-            make_eager()
+            make_worker()
     except Exception:  # noqa: BLE001 - a fork hook must never break the child
         from honeyhive_agent._log import logger
 

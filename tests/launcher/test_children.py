@@ -217,3 +217,50 @@ def test_children_in_another_directory_use_the_runs_config(
     (span,) = receiver.wait_for_spans(1)
     assert span["attributes"]["honeyhive.project"] == "pinned"
     assert not (tmp_path / "elsewhere" / ".honeyhive").exists()
+
+
+PROCESS_APP = """
+    import multiprocessing as mp
+    import sys, time
+    from honeyhive_agent import trace
+
+    @trace
+    def inner(x):
+        return x
+
+    def job(ready, how):
+        from opentelemetry import trace as otel
+        from honeyhive_agent.tracer import registry
+
+        # `inner` ends under a local parent that never ends: eager export
+        # leaves it queued, only a flush on the way out delivers it.
+        outer = registry.get_or_create().get_otel_tracer().start_span("never-ended")
+        with otel.use_span(outer, end_on_exit=False):
+            inner(1)
+        ready.set()
+        if how == "term":
+            time.sleep(60)
+
+    if __name__ == "__main__":
+        ctx = mp.get_context(sys.argv[1])
+        ready = ctx.Event()
+        proc = ctx.Process(target=job, args=(ready, sys.argv[2]))
+        proc.start()
+        ready.wait(30)
+        if sys.argv[2] == "term":
+            proc.terminate()
+        proc.join(30)
+        print("exitcode", proc.exitcode)
+"""
+
+
+@pytest.mark.parametrize("how", ["return", "term"])
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_worker_flushes_on_its_way_out(
+    tmp_path: Path, receiver: OtlpReceiver, otlp_env: dict[str, str], method: str, how: str
+) -> None:
+    write(tmp_path / "proc_app.py", PROCESS_APP)
+    _bare, traced = run_both(["python", "proc_app.py", method, how], otlp_env, cwd=tmp_path,
+                             between=receiver.clear)
+    assert traced.stdout == ("exitcode -15\n" if how == "term" else "exitcode 0\n")
+    assert [s["name"] for s in receiver.wait_for_spans(1)] == ["inner"]
