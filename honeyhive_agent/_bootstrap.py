@@ -37,8 +37,8 @@ __all__ = [
 SESSION_ENV = "HH_SESSION_ID"
 """The session children join; set by the first bootstrapped process of a run."""
 SESSION_ROOT_ENV = "HH_SESSION_ROOT_PID"
-"""The pid of the process that generated :data:`SESSION_ENV`: that process starts
-the session on the backend, every other process (fork, spawn, subprocess) joins it."""
+"""The pid of the process that generated :data:`SESSION_ENV`. Its presence marks
+the id as this run's (started by the run's first exporter), not one the user set."""
 
 REPORTED_ENV = "HH_BOOTSTRAP_REPORTED"
 """Problems already reported by an ancestor process of this run (comma list)."""
@@ -182,19 +182,16 @@ def _publish_session(config: AgentConfig) -> None:
     """Give child processes this run's session id through the environment.
 
     The first bootstrapped process of a run generates the id and records its
-    own pid next to it, so the tracer of *this* process starts the session
-    while every descendant joins it. With ``session.per: trace`` each root
-    span opens its own session and there is nothing to hand down.
+    pid next to it; every process of the run (the root, its forks, spawns,
+    subprocesses and ``os.exec*`` images) stamps that id, and the first of
+    them to export starts the session (see ``tracer.session``). With
+    ``session.per: trace`` each root span opens its own session and there is
+    nothing to hand down.
     """
     if config.default_tracer.session.per == "trace":
         return
-    inherited = os.environ.get(SESSION_ENV)
-    if inherited:
-        if os.environ.get(SESSION_ROOT_ENV) == str(os.getpid()):
-            # Same pid as the root: the root exec'd a new program (os.exec*),
-            # which must join the session the root already started.
-            del os.environ[SESSION_ROOT_ENV]
-        return
+    if os.environ.get(SESSION_ENV):
+        return  # a descendant (or an exec'd image) of a run: join it
     if config.default_tracer.session.id:
         return  # joining a configured session: the config already says so
     os.environ[SESSION_ENV] = _uuid4()

@@ -264,3 +264,20 @@ def test_worker_flushes_on_its_way_out(
                              between=receiver.clear)
     assert traced.stdout == ("exitcode -15\n" if how == "term" else "exitcode 0\n")
     assert [s["name"] for s in receiver.wait_for_spans(1)] == ["inner"]
+
+
+def test_exec_image_starts_the_session_its_root_never_used(tmp_path: Path) -> None:
+    write(tmp_path / "launch.py", """
+        import os, sys
+        os.execl(sys.executable, sys.executable, "work.py")
+    """)
+    write(tmp_path / "work.py", CHAIN["grandchild.py"])
+    with FakeHoneyHive() as hh:
+        env = agent_env({"HH_API_KEY": "hh-test-key-123456", "HH_API_URL": hh.url})
+        done = run(["honeyhive-run", "python", "launch.py"], env, cwd=tmp_path)
+        assert done.stdout == "grandchild deep\n", done.stderr
+        (session_id,) = session_ids(hh.wait_for_spans(1))
+        hh.wait_for_sessions(1)
+        time.sleep(0.2)
+        assert [s["session"]["session_id"] for s in hh.sessions] == [session_id]
+        assert hh.sessions[0]["session"]["session_name"] == "launch.py"
