@@ -37,6 +37,7 @@ from honeyhive_agent.serializer import (
     Serializer,
     _json_default,
     to_json,
+    to_plain,
 )
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "Message",
     "add_messages",
     "activate",
+    "add_tools",
     "add_usage",
     "base_attributes",
     "deactivate",
@@ -240,16 +242,25 @@ class ParamMap:
     Built once per patched method from ``(kwarg, gen_ai attribute or None)``
     pairs. ``skip`` holds the SDK's "not given" sentinel types (``NotGiven``,
     ``Omit``), which the SDK helpers pass for every unset argument.
+
+    ``compact=True`` keeps big values small: ``tools`` become
+    ``honeyhive_config.tools.N.{type,name,description,parameters}`` and other
+    structures are flattened two levels deep, the rest as JSON strings.
     """
 
-    __slots__ = ("index", "pairs", "skip")
+    __slots__ = ("compact", "index", "pairs", "skip")
 
     def __init__(
-        self, pairs: Sequence[tuple[str, str | None]], skip: tuple[type, ...] = ()
+        self,
+        pairs: Sequence[tuple[str, str | None]],
+        skip: tuple[type, ...] = (),
+        *,
+        compact: bool = False,
     ) -> None:
         self.pairs = tuple(pairs)
         self.index = dict(self.pairs)
         self.skip = skip
+        self.compact = compact
 
     def given(self, value: Any) -> bool:
         """False for ``None`` and the SDK's not-given sentinels."""
@@ -265,8 +276,13 @@ class ParamMap:
             gen_ai = index[name]
             if isinstance(value, type):  # parse(response_format=SomeModel)
                 value = value.__name__
+            if name == "tools" and self.compact:
+                add_tools(out, value, serializer)
+                continue
             if gen_ai is not None:
-                if gen_ai == sc.GEN_AI_REQUEST_STOP_SEQUENCES:
+                if gen_ai == sc.GEN_AI_REQUEST_CHOICE_COUNT and value == 1:
+                    pass  # semconv: only when it is not 1
+                elif gen_ai == sc.GEN_AI_REQUEST_STOP_SEQUENCES:
                     stops = [value] if isinstance(value, str) else value
                     if isinstance(stops, list | tuple) and all(isinstance(s, str) for s in stops):
                         out[gen_ai] = tuple(stops)  # type: ignore[assignment]
@@ -274,8 +290,59 @@ class ParamMap:
                     out[gen_ai] = value
             if type(value) in _SCALARS:
                 out[f"{sc.CONFIG}.{name}"] = serializer.scalar(value)
+            elif self.compact:
+                _flatten_shallow(out, f"{sc.CONFIG}.{name}", value, serializer, 0)
             else:
                 serializer.flatten_into(out, f"{sc.CONFIG}.{name}", value)
+
+
+def _flatten_shallow(out: Attributes, key: str, value: Any, serializer: Serializer,
+                     depth: int) -> None:
+    """Flatten two levels deep; below that one JSON string (schemas stay one attribute)."""
+    if value is None:
+        return
+    if type(value) in _SCALARS:
+        out[key] = serializer.scalar(value)
+    elif depth < 2 and isinstance(value, Mapping):
+        for k, v in list(value.items())[:_MAX_CONFIG_ITEMS]:
+            _flatten_shallow(out, f"{key}.{k}", v, serializer, depth + 1)
+    elif depth < 2 and isinstance(value, list | tuple):
+        for i, v in enumerate(value[:_MAX_CONFIG_ITEMS]):
+            _flatten_shallow(out, f"{key}.{i}", v, serializer, depth + 1)
+    else:
+        out[key] = serializer.scalar(value)
+
+
+_MAX_CONFIG_ITEMS = 64
+
+
+def add_tools(out: Attributes, tools: Any, serializer: Serializer) -> None:
+    """``honeyhive_config.tools.N.{type,name,description,parameters}``.
+
+    Accepts OpenAI Chat (``{"type": "function", "function": {...}}``),
+    OpenAI Responses and Anthropic (flat ``name`` / ``input_schema``) shapes;
+    the schema is one JSON string per tool, so big schemas stay a few
+    attributes.
+    """
+    if not isinstance(tools, list | tuple):
+        return  # never consume an iterable the SDK still has to read
+    for i, tool in enumerate(tools[:_MAX_CONFIG_ITEMS]):
+        if not isinstance(tool, Mapping):
+            plain = to_plain(tool)
+            tool = plain if isinstance(plain, Mapping) else {"name": str(tool)}
+        prefix = f"{sc.CONFIG}.tools.{i}"
+        spec = tool.get("function")
+        spec = spec if isinstance(spec, Mapping) else tool
+        kind = tool.get("type")
+        if kind is not None:
+            out[f"{prefix}.type"] = serializer.scalar(kind)
+        for field in ("name", "description"):
+            value = spec.get(field)
+            if value is not None:
+                out[f"{prefix}.{field}"] = serializer.scalar(value)
+        schema = spec.get("parameters", spec.get("input_schema"))
+        if schema is not None:
+            out[f"{prefix}.parameters"] = serializer.scalar(schema)
 
 
 _SCALARS = frozenset({str, int, float, bool})

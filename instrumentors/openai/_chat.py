@@ -30,10 +30,7 @@ def input_messages(messages: Any) -> tuple[list[Message], list[dict[str, Any]]]:
     out: list[Message] = []
     system: list[dict[str, Any]] = []
     if not isinstance(messages, list | tuple):
-        try:
-            messages = list(messages)
-        except TypeError:
-            return out, system
+        return out, system  # never consume an iterable the SDK still has to read
     for message in messages:
         if type(message) is dict and len(message) == 2 and type(message.get("content")) is str:
             # The common {"role", "content": str} message, without the generic walk.

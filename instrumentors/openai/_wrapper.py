@@ -150,7 +150,7 @@ def call_wrapper(
 
     def factory(inst: LLMInstrumentor) -> Wrapper:
         skip, stream, async_stream = _sdk_types()
-        c = _Call(inst, endpoint_cls(ParamMap(pairs, skip)), (stream, async_stream))
+        c = _Call(inst, endpoint_cls(ParamMap(pairs, skip, compact=True)), (stream, async_stream))
 
         if not is_async:
 

@@ -142,7 +142,12 @@ def test_tool_calls_round_trip(client: openai.OpenAI, fake: FakeOpenAI, sink: Sp
         }
     ]
     assert json.loads(a1["gen_ai.tool.definitions"]) == tools
-    assert a1["honeyhive_config.tools.0.function.name"] == "get_weather"
+    assert a1["honeyhive_config.tools.0.type"] == "function"
+    assert a1["honeyhive_config.tools.0.name"] == "get_weather"
+    assert json.loads(a1["honeyhive_config.tools.0.parameters"]) == tools[0]["function"][
+        "parameters"
+    ]
+    assert not [k for k in a1 if k.startswith("honeyhive_config.tools.0.parameters.")]
     assert a1["honeyhive_outputs.tool_calls.0.id"] == "call_1"
     assert a1["honeyhive_outputs.tool_calls.0.name"] == "get_weather"
     assert a1["honeyhive_outputs.tool_calls.0.arguments"] == '{"city":"Paris"}'
@@ -323,3 +328,21 @@ async def test_async_error(aclient: openai.AsyncOpenAI, fake: FakeOpenAI, sink: 
     attrs = SpanSink.attrs(sink.only())
     assert attrs["error.type"] == "RateLimitError"
     assert attrs["http.response.status_code"] == 429
+
+
+def test_one_shot_iterables_reach_the_sdk_intact(
+    client: openai.OpenAI, fake: FakeOpenAI, sink: SpanSink
+) -> None:
+    messages: Any = (m for m in USER)
+    tools: Any = (t for t in [{"type": "function", "function": {"name": "f"}}])
+    client.chat.completions.create(model="gpt-4o", messages=messages, tools=tools)
+    assert fake.last.body["messages"] == USER
+    assert fake.last.body["tools"] == [{"type": "function", "function": {"name": "f"}}]
+    assert len(sink.spans()) == 1
+
+
+def test_n_equal_one_is_not_a_choice_count(client: openai.OpenAI, sink: SpanSink) -> None:
+    client.chat.completions.create(model="gpt-4o", messages=USER, n=1)
+    attrs = SpanSink.attrs(sink.only())
+    assert "gen_ai.request.choice.count" not in attrs
+    assert attrs["honeyhive_config.n"] == 1
