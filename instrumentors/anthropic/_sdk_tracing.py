@@ -17,8 +17,8 @@ The rule, while our instrumentor is active:
   with ``with_options()`` / ``copy()`` inherit that;
 * a client whose user **did** choose (``open_telemetry={...}`` or ``False``,
   or any ``ANTHROPIC_OPEN_TELEMETRY*`` variable) is left exactly as
-  configured: with the SDK's spans on there are two spans per call, the
-  SDK's a child of ours.
+  configured: with the SDK's spans on there are two spans per call (the
+  SDK's and ours, siblings under the app's current span).
 
 Only the client's cached tracer is cleared (``_lazy_tracer = None``, the
 SDK's own "no spans" state, which also skips all its per-call span work): the

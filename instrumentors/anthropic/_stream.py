@@ -26,7 +26,7 @@ import wrapt
 
 from honeyhive_agent._log import logger
 from honeyhive_agent.serializer import Attributes, Serializer
-from instrumentors._span import CallSpan, activate, deactivate
+from instrumentors._span import CallSpan
 from instrumentors._stream import AsyncStreamProxy, StreamState, SyncStreamProxy, finish_stream
 
 from ._attributes import message_usage, reply_attributes
@@ -174,23 +174,24 @@ def _attach(stream: Any, call: CallSpan, state: MessageStreamState, is_async: bo
 class StreamManagerProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
     """``MessageStreamManager`` whose ``__enter__`` starts the call's span."""
 
-    def __init__(self, wrapped: Any, start: StartCall) -> None:
+    def __init__(self, wrapped: Any, start: StartCall, inst: Any) -> None:
         super().__init__(wrapped)
         self._self_start = start
+        self._self_inst = inst
 
     def __enter__(self) -> Any:
         started = self._self_start()
         if started is None:
             return self.__wrapped__.__enter__()
         call, state = started
-        token = activate(call)
+        token = self._self_inst.enter_call()
         try:
             stream = self.__wrapped__.__enter__()
         except BaseException as exc:
             call.fail(exc)
             raise
         finally:
-            deactivate(token)
+            self._self_inst.exit_call(token)
         try:
             _attach(stream, call, state, is_async=False)
         except Exception as exc:  # noqa: BLE001 - the app gets its stream regardless
@@ -205,23 +206,24 @@ class StreamManagerProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
 class AsyncStreamManagerProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
     """``AsyncMessageStreamManager`` whose ``__aenter__`` starts the call's span."""
 
-    def __init__(self, wrapped: Any, start: StartCall) -> None:
+    def __init__(self, wrapped: Any, start: StartCall, inst: Any) -> None:
         super().__init__(wrapped)
         self._self_start = start
+        self._self_inst = inst
 
     async def __aenter__(self) -> Any:
         started = self._self_start()
         if started is None:
             return await self.__wrapped__.__aenter__()
         call, state = started
-        token = activate(call)
+        token = self._self_inst.enter_call()
         try:
             stream = await self.__wrapped__.__aenter__()
         except BaseException as exc:
             call.fail(exc)
             raise
         finally:
-            deactivate(token)
+            self._self_inst.exit_call(token)
         try:
             _attach(stream, call, state, is_async=True)
         except Exception as exc:  # noqa: BLE001

@@ -11,8 +11,13 @@ returns the per-call wrapper:
 * :func:`stream_wrapper` - ``stream(...)``: the span starts when the
   returned manager is entered, i.e. when the request is sent.
 
-The span is the current span while the SDK sends the request, so HTTP-level
-spans (and the SDK's own span, when the user enabled it) are its children.
+Like the OpenAI instrumentor, the span is *deferred*: its start time and
+parent context are taken when the call starts, and the SDK span is created
+when the call ends, with every attribute in one pass (most of the per-call
+cost). So it is not the current span while the request runs: HTTP-level
+spans (and the SDK's own span, when the user enabled it) are its siblings.
+The call runs inside :meth:`~instrumentors._base.LLMInstrumentor.enter_call`,
+so an SDK helper that calls another patched method makes one span, not two.
 Only exceptions raised by the SDK reach the app, unchanged; the agent's own
 failures are logged once and the call runs untraced.
 """
@@ -29,7 +34,7 @@ from honeyhive_agent._log import warn_once
 from honeyhive_agent.serializer import Attributes
 from instrumentors._base import LLMInstrumentor, Wrapper
 from instrumentors._raw import raw_mode, wrap_raw_response
-from instrumentors._span import CallSpan, activate, deactivate, span_name
+from instrumentors._span import CallSpan, span_name
 from instrumentors._stream import AsyncStreamProxy, SyncStreamProxy
 
 from ._attributes import Operation, message_reply
@@ -113,7 +118,7 @@ def _start(
             kwargs, serializer, provider=info.provider, server=info.server
         )
         name = span_name(op.operation, kwargs.get("model"))
-        return CallSpan(inst.tracer, name, attrs, serializer)
+        return CallSpan(inst.tracer, name, attrs, serializer, deferred=True)
     except Exception as exc:  # noqa: BLE001 - never break the app's call
         warn_once("anthropic:start", "anthropic: could not start a span: %r", exc)
         return None
@@ -136,14 +141,14 @@ def _call_wrapper(
             call = _start(inst, op, instance, kwargs)
             if call is None:
                 return await wrapped(*args, **kwargs)
-            token = activate(call)
+            token = inst.enter_call()
             try:
                 result = await wrapped(*args, **kwargs)
             except BaseException as exc:
                 call.fail(exc)
                 raise
             finally:
-                deactivate(token)
+                inst.exit_call(token)
             return finish(call, result, kwargs)
 
         return async_wrapper
@@ -154,14 +159,14 @@ def _call_wrapper(
         call = _start(inst, op, instance, kwargs)
         if call is None:
             return wrapped(*args, **kwargs)
-        token = activate(call)
+        token = inst.enter_call()
         try:
             result = wrapped(*args, **kwargs)
         except BaseException as exc:
             call.fail(exc)
             raise
         finally:
-            deactivate(token)
+            inst.exit_call(token)
         return finish(call, result, kwargs)
 
     return wrapper
@@ -253,7 +258,7 @@ def stream_wrapper(
                 return call, MessageStreamState(call.serializer)
 
             try:
-                return manager_proxy(manager, start)
+                return manager_proxy(manager, start, inst)
             except Exception as exc:  # noqa: BLE001
                 warn_once("anthropic:stream", "anthropic: could not trace a stream: %r", exc)
                 return manager

@@ -94,20 +94,23 @@ def test_one_span_when_we_export_to_the_global_provider(
     assert dict(spans[0].attributes or {})["honeyhive_event_type"] == "model"
 
 
-def test_explicit_option_keeps_the_sdk_spans_as_children(
+def test_explicit_option_keeps_the_sdk_spans(
     global_spans: InMemorySpanExporter, traced: Traced, fake: FakeAnthropic
 ) -> None:
+    parent_tracer = otel_trace.get_tracer("app")
     with anthropic.Anthropic(
         base_url=fake.url, api_key="x", max_retries=0, open_telemetry={}
-    ) as client:
+    ) as client, parent_tracer.start_as_current_span("app.step") as parent:
         _call(client)
         _call(client.with_options(timeout=5))  # a copy keeps the user's choice
-    sdk_spans = global_spans.get_finished_spans()
+    sdk_spans = [s for s in global_spans.get_finished_spans() if s.name != "app.step"]
     ours = traced.spans()
     assert len(sdk_spans) == 2 and len(ours) == 2
-    for sdk_span, our_span in zip(sdk_spans, ours, strict=True):
-        assert sdk_span.parent is not None
-        assert sdk_span.parent.span_id == our_span.context.span_id
+    # Both under the app's span: ours is created when the call ends (deferred),
+    # so the SDK's span is its sibling.
+    parent_id = parent.get_span_context().span_id
+    for span in (*sdk_spans, *ours):
+        assert span.parent is not None and span.parent.span_id == parent_id
     assert "traceparent" in fake.last.headers
 
 
