@@ -114,6 +114,23 @@ class _Call:
                 hide = True
         return call, kwargs, hide
 
+    def rejected(self, instance: Any, exc: Exception) -> bool:
+        """True when the server refused the ``stream_options`` we added.
+
+        Some OpenAI-compatible servers (and old Azure API versions) answer
+        400 to it. The call is then retried once exactly as the app made it,
+        and this client is not sent the option again.
+        """
+        try:
+            if getattr(exc, "status_code", None) != 400 or "stream_options" not in str(exc):
+                return False
+            self.clients.get(getattr(instance, "_client", None)).usage_ok = False
+            warn_once("openai-stream-options", "an OpenAI-compatible server refused "
+                      "stream_options; streamed token usage is not recorded for it")
+            return True
+        except Exception:  # noqa: BLE001
+            return False
+
     def done(self, call: CallSpan, result: Any, kwargs: dict[str, Any], hide: bool,
              is_async: bool) -> Any:
         try:
@@ -164,7 +181,16 @@ def call_wrapper(
                     return wrapped(*args, **kwargs)
                 token = inst.enter_call()
                 try:
-                    result = wrapped(*args, **call_kwargs)
+                    retry = False
+                    try:
+                        result = wrapped(*args, **call_kwargs)
+                    except Exception as exc:
+                        if not (hide and c.rejected(instance, exc)):
+                            raise
+                        retry = True
+                    if retry:  # outside the except: no chained __context__ for the app
+                        call_kwargs, hide = kwargs, False
+                        result = wrapped(*args, **kwargs)
                 except BaseException as exc:
                     call.fail(exc)
                     raise
@@ -184,7 +210,16 @@ def call_wrapper(
                 return await wrapped(*args, **kwargs)
             token = inst.enter_call()
             try:
-                result = await wrapped(*args, **call_kwargs)
+                retry = False
+                try:
+                    result = await wrapped(*args, **call_kwargs)
+                except Exception as exc:
+                    if not (hide and c.rejected(instance, exc)):
+                        raise
+                    retry = True
+                if retry:
+                    call_kwargs, hide = kwargs, False
+                    result = await wrapped(*args, **kwargs)
             except BaseException as exc:
                 call.fail(exc)
                 raise

@@ -334,3 +334,27 @@ async def test_async_stream_helper_early_exit(
             if event.type == "content.delta":
                 break
     assert SpanSink.attrs(sink.only())["honeyhive_metadata.stream_end"] == "closed"
+
+
+def test_server_refusing_stream_options_gets_the_app_request(
+    client: openai.OpenAI, fake: FakeOpenAI, sink: SpanSink
+) -> None:
+    fake.script(error=400, error_message="Unrecognized request argument supplied: stream_options")
+    chunks = list(stream(client))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == TEXT
+    assert [("stream_options" in r.body) for r in fake.requests] == [True, False]
+    list(stream(client))  # this client is not sent the option again
+    assert "stream_options" not in fake.last.body
+    first, _ = (SpanSink.attrs(s) for s in sink.spans())
+    assert first["honeyhive_outputs.content"] == TEXT
+    assert "gen_ai.usage.output_tokens" not in first and "error.type" not in first
+
+
+def test_other_400s_are_not_retried(
+    client: openai.OpenAI, fake: FakeOpenAI, sink: SpanSink
+) -> None:
+    fake.script(error=400, error_message="Invalid value for 'temperature'.")
+    with pytest.raises(openai.BadRequestError):
+        stream(client)
+    assert len(fake.requests) == 1
+    assert SpanSink.attrs(sink.only())["error.type"] == "BadRequestError"
