@@ -36,7 +36,7 @@ def test_hook_runs_after_the_module_body_once(modules: Path) -> None:
     assert type(module.__loader__).__name__ == "SourceFileLoader"
     importlib.reload(module)
     assert seen == [1]
-    assert _hooks.pending() == []
+    assert "hh_lib_a" not in _hooks.pending()
 
 
 def test_already_imported_runs_at_once(modules: Path) -> None:
