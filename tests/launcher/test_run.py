@@ -247,3 +247,11 @@ def test_disabled_is_silent_even_with_a_broken_config(tmp_path: Path) -> None:
         assert traced.returncode == 6
         assert traced.stderr == ""
     assert not (tmp_path / ".honeyhive").exists()
+
+
+def test_console_exporter_writes_to_stderr_only(tmp_path: Path) -> None:
+    write(tmp_path / "app.py", TRACED_APP)
+    bare = run(["python", "app.py"], cwd=tmp_path)
+    traced = run(["honeyhive-run", "--exporter", "console", "python", "app.py"], cwd=tmp_path)
+    assert traced.stdout == bare.stdout == "result 42\nargs []\n"
+    assert "double" in traced.stderr
