@@ -60,7 +60,9 @@ class Operation:
     ) -> None:
         self.operation = operation
         self.event_name = event_name
-        self.params = ParamMap(_PARAMS, skip)
+        # compact: tools as name/description/parameters (schema as one JSON string),
+        # like the OpenAI instrumentor, so big schemas stay a few attributes.
+        self.params = ParamMap(_PARAMS, skip, compact=True)
         self.stream = stream
         """Whether the method always streams (``messages.stream``)."""
 
