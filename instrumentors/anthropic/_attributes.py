@@ -44,6 +44,7 @@ _PARAMS: tuple[tuple[str, str | None], ...] = (
     ("service_tier", None),
     ("output_config", None),
     ("betas", None),
+    ("output_format", None),
     ("tools", None),
 )
 THINKING = f"{sc.OUTPUTS}.thinking"
@@ -90,10 +91,14 @@ class Operation:
         if self.stream:
             out[f"{sc.CONFIG}.stream"] = True
         tools = kwargs.get("tools")
-        if self.params.given(tools):
+        if isinstance(tools, list | tuple):  # never an iterator the SDK has yet to read
             tool_json = serializer.json(tools, content=False)
             if tool_json is not None:
                 out[sc.GEN_AI_TOOL_DEFINITIONS] = tool_json
+        if "output_format" in kwargs or "output_config" in kwargs:
+            output_type = _output_type(kwargs)
+            if output_type is not None:
+                out[sc.GEN_AI_OUTPUT_TYPE] = output_type
         if serializer.capture_content:
             system = kwargs.get("system")
             add_messages(
@@ -103,6 +108,14 @@ class Operation:
                 system=system_parts(system) if self.params.given(system) else None,
             )
         return out
+
+
+def _output_type(kwargs: Mapping[str, Any]) -> str | None:
+    """``json`` for structured outputs (``output_format=Model`` or a JSON-schema format)."""
+    if isinstance(kwargs.get("output_format"), type):
+        return "json"
+    output_format = field(kwargs.get("output_config"), "format")
+    return "json" if field(output_format, "type") == "json_schema" else None
 
 
 def message_usage(usage: Any) -> dict[str, Any]:

@@ -316,6 +316,8 @@ def test_parse_is_one_chat_span(
     assert attrs["honeyhive_event_name"] == "anthropic.chat"
     assert attrs["honeyhive_outputs.content"] == '{"value": 42}'
     assert attrs["gen_ai.operation.name"] == "chat"
+    assert attrs["gen_ai.output.type"] == "json"
+    assert attrs["honeyhive_config.output_format"] == "Answer"
 
 
 def test_values_identical_to_an_uninstrumented_run(
