@@ -109,7 +109,7 @@ class FakeOpenAI:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="fake-openai", daemon=True
+            target=self._httpd.serve_forever, args=(0.02,), name="fake-openai", daemon=True
         )
         self._thread.start()
 
