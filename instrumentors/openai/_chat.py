@@ -20,7 +20,7 @@ from .._span import (
     tool_response_part,
 )
 from .._stream import StreamState
-from ._common import Endpoint, content_parts, get, output_type
+from ._common import Endpoint, content_parts, get, output_type, tool_definitions
 
 _SYSTEM_ROLES = ("system", "developer")
 
@@ -123,8 +123,8 @@ class ChatEndpoint(Endpoint):
         if kind is not None and self.params.given(kwargs.get("response_format")):
             out[sc.GEN_AI_OUTPUT_TYPE] = kind
         tools = kwargs.get("tools")
-        if self.params.given(tools) and tools:
-            value = serializer.json(tools, content=False)
+        if isinstance(tools, list | tuple) and tools:
+            value = serializer.json(tool_definitions(tools), content=False)
             if value is not None:
                 out[sc.GEN_AI_TOOL_DEFINITIONS] = value
         if serializer.capture_content:

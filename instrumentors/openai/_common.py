@@ -145,3 +145,16 @@ def content_parts(content: Any) -> list[dict[str, Any]]:
         else:
             parts.append({"type": str(kind)})
     return parts
+
+
+def tool_definitions(tools: list[Any] | tuple[Any, ...]) -> list[Any]:
+    """``gen_ai.tool.definitions``: Chat's ``{"type", "function": {...}}`` flattened to
+    the semconv shape ``{"type", "name", "description", "parameters"}``."""
+    out: list[Any] = []
+    for tool in tools:
+        function = get(tool, "function")
+        if isinstance(function, Mapping):
+            out.append({"type": get(tool, "type", "function"), **function})
+        else:
+            out.append(tool)
+    return out

@@ -20,7 +20,7 @@ from .._span import (
     tool_response_part,
 )
 from .._stream import StreamState
-from ._common import Endpoint, content_parts, get, output_type
+from ._common import Endpoint, content_parts, get, output_type, tool_definitions
 
 _FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
 
@@ -131,8 +131,8 @@ class ResponsesEndpoint(Endpoint):
         if self.params.given(kwargs.get("text_format")):
             out[sc.GEN_AI_OUTPUT_TYPE] = "json"
         tools = kwargs.get("tools")
-        if self.params.given(tools) and tools:
-            value = serializer.json(tools, content=False)
+        if isinstance(tools, list | tuple) and tools:
+            value = serializer.json(tool_definitions(tools), content=False)
             if value is not None:
                 out[sc.GEN_AI_TOOL_DEFINITIONS] = value
         if serializer.capture_content:

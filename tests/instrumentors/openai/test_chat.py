@@ -141,7 +141,10 @@ def test_tool_calls_round_trip(client: openai.OpenAI, fake: FakeOpenAI, sink: Sp
             "finish_reason": "tool_calls",
         }
     ]
-    assert json.loads(a1["gen_ai.tool.definitions"]) == tools
+    assert json.loads(a1["gen_ai.tool.definitions"]) == [
+        {"type": "function", "name": "get_weather",
+         "parameters": tools[0]["function"]["parameters"]}
+    ]
     assert a1["honeyhive_config.tools.0.type"] == "function"
     assert a1["honeyhive_config.tools.0.name"] == "get_weather"
     assert json.loads(a1["honeyhive_config.tools.0.parameters"]) == tools[0]["function"][
