@@ -469,7 +469,7 @@ def add_messages(
     if not serializer.capture_content:
         return
     if system:
-        out[sc.GEN_AI_SYSTEM_INSTRUCTIONS] = _json(serializer, system)
+        out[sc.GEN_AI_SYSTEM_INSTRUCTIONS] = _parts_json(serializer, system)
     if inputs is not None:
         out[sc.GEN_AI_INPUT_MESSAGES] = _messages_json(serializer, inputs)
         offset = 0
@@ -531,6 +531,17 @@ def _messages_json(serializer: Serializer, messages: Sequence[Message]) -> str:
             return _json(serializer, messages)
         fragments.append(f'{{"role":{_string(role)},"parts":[{",".join(texts)}]{tail}}}')
     return serializer.text(f"[{','.join(fragments)}]")
+
+
+def _parts_json(serializer: Serializer, parts: Sequence[dict[str, Any]]) -> str:
+    """JSON of a part list (system instructions); text parts without the encoder."""
+    texts = []
+    for part in parts:
+        content = part.get("content")
+        if part.get("type") != "text" or len(part) != 2 or type(content) is not str:
+            return _json(serializer, parts)
+        texts.append(f'{{"type":"text","content":{_string(content)}}}')
+    return serializer.text(f"[{','.join(texts)}]")
 
 
 _string = json.encoder.encode_basestring  # type: ignore[attr-defined]

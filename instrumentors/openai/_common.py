@@ -23,6 +23,8 @@ def get(obj: Any, key: str, default: Any = None) -> Any:
     """``obj[key]`` for request dicts, ``obj.key`` for SDK models."""
     if type(obj) is dict:  # the common case first: no ABC check
         return obj.get(key, default)
+    if obj is None:
+        return default
     value = getattr(obj, key, _MISSING)
     if value is _MISSING:
         return obj.get(key, default) if isinstance(obj, Mapping) else default
