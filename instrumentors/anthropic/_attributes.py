@@ -29,7 +29,13 @@ from instrumentors._span import (
 
 from ._content import Part, field, input_messages, output_parts, system_parts
 
-__all__ = ["Operation", "message_reply", "message_usage", "reply_attributes"]
+__all__ = [
+    "Operation",
+    "message_reply",
+    "message_usage",
+    "reply_attributes",
+    "tool_definitions",
+]
 
 # (keyword argument, gen_ai.request.* attribute or None for honeyhive_config only)
 _PARAMS: tuple[tuple[str, str | None], ...] = (
@@ -92,7 +98,7 @@ class Operation:
             out[f"{sc.CONFIG}.stream"] = True
         tools = kwargs.get("tools")
         if isinstance(tools, list | tuple):  # never an iterator the SDK has yet to read
-            tool_json = serializer.json(tools, content=False)
+            tool_json = serializer.json(tool_definitions(tools), content=False)
             if tool_json is not None:
                 out[sc.GEN_AI_TOOL_DEFINITIONS] = tool_json
         if "output_format" in kwargs or "output_config" in kwargs:
@@ -108,6 +114,29 @@ class Operation:
                 system=system_parts(system) if self.params.given(system) else None,
             )
         return out
+
+
+def tool_definitions(tools: list[Any] | tuple[Any, ...]) -> list[Any]:
+    """``gen_ai.tool.definitions`` in the semconv shape.
+
+    A custom tool (``name`` / ``description`` / ``input_schema``, ``type``
+    absent or ``custom``) becomes ``{"type": "function", "name",
+    "description", "parameters"}``; server tools (``web_search_...``, ...) are
+    kept as given.
+    """
+    out: list[Any] = []
+    for tool in tools:
+        schema = field(tool, "input_schema")
+        if schema is None or field(tool, "type") not in (None, "custom"):
+            out.append(tool)
+            continue
+        definition: dict[str, Any] = {"type": "function", "name": field(tool, "name")}
+        description = field(tool, "description")
+        if description is not None:
+            definition["description"] = description
+        definition["parameters"] = schema
+        out.append(definition)
+    return out
 
 
 def _output_type(kwargs: Mapping[str, Any]) -> str | None:

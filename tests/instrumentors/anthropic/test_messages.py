@@ -171,7 +171,10 @@ def test_system_blocks_tools_and_tool_results(
         "honeyhive_inputs.chat_history.4.role": "user",
         "honeyhive_inputs.chat_history.4.content": "And Paris?",
     }
-    assert json.loads(attrs["gen_ai.tool.definitions"]) == TOOLS
+    assert json.loads(attrs["gen_ai.tool.definitions"]) == [  # the semconv shape
+        {"type": "function", "name": "get_weather", "description": "Weather for a city",
+         "parameters": TOOLS[0]["input_schema"]}
+    ]
     assert attrs["honeyhive_config.tools.0.name"] == "get_weather"
     assert attrs["honeyhive_config.tools.0.description"] == "Weather for a city"
     # The schema is one JSON string (a big schema stays one attribute).
@@ -349,3 +352,14 @@ def test_one_shot_iterables_are_not_consumed(
     assert sent["tools"] == TOOLS
     assert sent["system"] == [{"type": "text", "text": "sys"}]
     assert traced.attrs()["honeyhive_outputs.content"] == "Hello there!"
+
+
+def test_tool_definitions_semconv_shape() -> None:
+    from instrumentors.anthropic._attributes import tool_definitions
+
+    server_tool = {"type": "web_search_20250305", "name": "web_search", "max_uses": 2}
+    custom = {"type": "custom", "name": "f", "input_schema": {"type": "object"}}
+    assert tool_definitions([server_tool, custom]) == [
+        server_tool,
+        {"type": "function", "name": "f", "parameters": {"type": "object"}},
+    ]
