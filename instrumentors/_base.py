@@ -152,6 +152,15 @@ class LLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def instrumentation_dependencies(self) -> Collection[str]:
         return self.dependencies
 
+    def _check_dependency_conflicts(self) -> Any:
+        # The bootstrap instruments a library as it is imported: it is
+        # installed, and a package-metadata scan would only add to the app's
+        # `import` time. Otherwise (opentelemetry-instrument at start-up) the
+        # stock check decides whether we are loaded at all.
+        if self.library in sys.modules:
+            return None
+        return super()._check_dependency_conflicts()
+
     @property
     def scope(self) -> str:
         """Instrumentation scope name of the spans."""
