@@ -171,3 +171,35 @@ def test_agent_writes_nothing_to_stdout() -> None:
         """
     )
     assert out == "app saw APIConnectionError\n"
+
+
+def test_plain_opentelemetry_instrument_uses_the_global_provider(tmp_path: Path) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(textwrap.dedent(
+        """
+        from tests.fakes.openai_server import FakeOpenAI
+        import openai
+        with FakeOpenAI() as fake:
+            client = openai.OpenAI(base_url=fake.base_url, api_key="x", max_retries=0)
+            reply = client.chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+        print("APP:", reply.choices[0].message.content)
+        """
+    ))
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "OTEL_PYTHON_DISTRO": "distro",
+        "OTEL_PYTHON_CONFIGURATOR": "configurator",
+        "OTEL_TRACES_EXPORTER": "console",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "opentelemetry-instrument"), sys.executable, str(app)],
+        capture_output=True, text=True, timeout=60, env=env, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "APP: " + TEXT in done.stdout
+    assert '"name": "chat gpt-4o"' in done.stdout
+    assert '"honeyhive_outputs.content": "' + TEXT + '"' in done.stdout
