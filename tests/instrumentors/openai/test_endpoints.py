@@ -12,7 +12,7 @@ from instrumentors.openai import OpenAIInstrumentor
 from tests.fakes.openai_server import FakeOpenAI
 
 from ..conftest import SpanSink
-from .conftest import USER
+from .conftest import HAS_RESPONSES, USER
 from .test_streams import TEXT, bare_and_traced, dumps
 
 
@@ -197,3 +197,21 @@ def test_raw_response_error(client: openai.OpenAI, fake: FakeOpenAI, sink: SpanS
     with pytest.raises(openai.InternalServerError):
         client.chat.completions.with_raw_response.create(model="gpt-4o", messages=USER)
     assert SpanSink.attrs(sink.only())["http.response.status_code"] == 500
+
+
+def test_raw_forms_on_other_endpoints(client: openai.OpenAI, sink: SpanSink) -> None:
+    raw = client.embeddings.with_raw_response.create(model="text-embedding-3-small", input="x")
+    assert len(raw.parse().data) == 1
+    if HAS_RESPONSES:
+        with client.responses.with_streaming_response.create(
+            model="gpt-4o", input="hi", stream=True
+        ) as response:
+            events = [e.type for e in response.parse()]
+        assert events[-1] == "response.completed"
+    spans = [SpanSink.attrs(s) for s in sink.spans()]
+    assert spans[0]["gen_ai.operation.name"] == "embeddings"
+    assert spans[0]["honeyhive_outputs.embedding_count"] == 1
+    if HAS_RESPONSES:
+        assert spans[1]["honeyhive_outputs.content"] == TEXT
+        assert spans[1]["gen_ai.usage.output_tokens"] == 6
+    assert len(spans) == (2 if HAS_RESPONSES else 1)
