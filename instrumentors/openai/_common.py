@@ -14,6 +14,7 @@ from .._stream import StreamState
 OPENAI = "openai"
 AZURE = "azure.ai.openai"
 _AZURE_CLASSES = frozenset({"AzureOpenAI", "AsyncAzureOpenAI", "BaseAzureClient"})
+_AZURE_HOSTS = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
 
 
 _MISSING: Any = object()
@@ -65,7 +66,6 @@ class ClientInfo:
 
     def __init__(self, client: Any) -> None:
         azure = any(c.__name__ in _AZURE_CLASSES for c in type(client).__mro__)
-        self.provider = AZURE if azure else OPENAI
         self.templates: dict[tuple[str, str], Attributes] = {}
         self.address: str | None = None
         self.port: int | None = None
@@ -75,6 +75,8 @@ class ClientInfo:
             self.address = host
             port = getattr(url, "port", None)
             self.port = port if isinstance(port, int) else None
+        # A plain OpenAI client pointed at Azure's v1 endpoint is Azure too.
+        self.provider = AZURE if azure or (host or "").endswith(_AZURE_HOSTS) else OPENAI
         # Azure accepts stream_options only from API version 2024-09-01 on;
         # an older version would reject the request we changed.
         version = getattr(client, "_api_version", None)

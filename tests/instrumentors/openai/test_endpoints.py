@@ -215,3 +215,14 @@ def test_raw_forms_on_other_endpoints(client: openai.OpenAI, sink: SpanSink) -> 
         assert spans[1]["honeyhive_outputs.content"] == TEXT
         assert spans[1]["gen_ai.usage.output_tokens"] == 6
     assert len(spans) == (2 if HAS_RESPONSES else 1)
+
+
+def test_plain_client_on_an_azure_host_is_azure() -> None:
+    from instrumentors.openai._common import ClientInfo
+
+    client = openai.OpenAI(base_url="https://my-res.openai.azure.com/openai/v1/", api_key="x")
+    info = ClientInfo(client)
+    assert (info.provider, info.address, info.port, info.usage_ok) == (
+        "azure.ai.openai", "my-res.openai.azure.com", None, True
+    )
+    assert ClientInfo(openai.OpenAI(api_key="x")).provider == "openai"
