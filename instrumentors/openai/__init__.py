@@ -5,6 +5,22 @@ covers ``OpenAI``, ``AzureOpenAI`` and every OpenAI-compatible ``base_url``,
 the ``with_raw_response`` / ``with_streaming_response`` forms (they call the
 patched methods), and the ``.stream(...)`` helpers (they call ``create``).
 Importing this module does not import ``openai``.
+
+Behaviour worth knowing:
+
+* Streams: when the app did not ask for ``stream_options.include_usage``, it
+  is added and the extra usage-only chunk (``choices == []``) is hidden, so the
+  span has token counts and the app sees the chunks it asked for. An explicit
+  ``include_usage: false`` is left alone (usage then stays absent, never 0).
+  Azure clients older than API version 2024-09-01 are not sent the option,
+  and a server that answers 400 to it gets the app's own request once more.
+* Provider: ``azure.ai.openai`` for ``AzureOpenAI`` clients and for plain
+  clients pointed at an Azure OpenAI host, else ``openai``; ``server.address``
+  is the client's ``base_url`` host.
+* One span per call: SDK helpers that call another patched method
+  (``beta...parse`` in openai 1.x calls ``create``) are traced once, outside.
+* Module layout: ``_wrapper`` (the per-call wrapper), ``_chat``,
+  ``_responses``, ``_legacy`` (completions, embeddings), ``_common``.
 """
 
 from __future__ import annotations
