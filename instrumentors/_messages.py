@@ -118,10 +118,13 @@ def add_messages(
                                  {"role": "system", "parts": system})
                 offset = 1
         for i, message in enumerate(inputs, offset):
-            _flatten_message(out, serializer, f"{sc.INPUTS}.chat_history.{i}", message)
+            keys = _history_keys(i)
+            if not _flatten_plain(out, serializer, keys, message):
+                _flatten_message(out, serializer, keys[3], message)
     if outputs:
         out[sc.GEN_AI_OUTPUT_MESSAGES] = _messages_json(serializer, outputs)
-        _flatten_message(out, serializer, sc.OUTPUTS, outputs[0])
+        if not _flatten_plain(out, serializer, _OUTPUT_KEYS, outputs[0]):
+            _flatten_message(out, serializer, sc.OUTPUTS, outputs[0])
         if len(outputs) > 1:
             for i, message in enumerate(outputs):
                 _flatten_message(out, serializer, f"{sc.OUTPUTS}.choices.{i}", message)
@@ -181,6 +184,40 @@ def _parts_json(serializer: Serializer, parts: Sequence[dict[str, Any]]) -> str:
 
 
 _string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
+_Keys = tuple[str, str, str, str]  # role, content, finish_reason keys; the prefix
+_OUTPUT_KEYS: _Keys = (
+    f"{sc.OUTPUTS}.role", f"{sc.OUTPUTS}.content", f"{sc.OUTPUTS}.finish_reason", sc.OUTPUTS
+)
+_HISTORY_KEYS: list[_Keys] = []
+
+
+def _history_keys(i: int) -> _Keys:
+    """``honeyhive_inputs.chat_history.{i}.*`` key strings, built once per index."""
+    keys = _HISTORY_KEYS
+    while len(keys) <= i:
+        prefix = f"{sc.INPUTS}.chat_history.{len(keys)}"
+        keys.append((f"{prefix}.role", f"{prefix}.content", f"{prefix}.finish_reason", prefix))
+    return keys[i]
+
+
+def _flatten_plain(out: Attributes, serializer: Serializer, keys: _Keys, message: Message) -> bool:
+    """The one-text-part message (most of them) without the generic walk; False otherwise."""
+    parts = message.get("parts")
+    if type(parts) is not list or len(parts) != 1:
+        return False
+    part = parts[0]
+    content = part.get("content")
+    role = message.get("role")
+    if part.get("type") != "text" or type(content) is not str or type(role) is not str:
+        return False
+    finish = message.get("finish_reason")
+    out[keys[0]] = role
+    out[keys[1]] = serializer.text(content)
+    if finish is not None:
+        out[keys[2]] = str(finish)
+    return True
 
 
 def _flatten_message(
