@@ -260,7 +260,8 @@ class ParamMap:
         compact: bool = False,
     ) -> None:
         self.pairs = tuple(pairs)
-        self.index = dict(self.pairs)
+        # name -> (gen_ai attribute or None, honeyhive_config key), keys built once
+        self.index = {name: (gen_ai, f"{sc.CONFIG}.{name}") for name, gen_ai in self.pairs}
         self.skip = skip
         self.compact = compact
 
@@ -273,29 +274,35 @@ class ParamMap:
         # Walk the call's few keyword arguments, not the whole table.
         skip, index = self.skip, self.index
         for name, value in kwargs.items():
-            if name not in index or value is None or isinstance(value, skip):
+            entry = index.get(name)
+            if entry is None or value is None or isinstance(value, skip):
                 continue
-            gen_ai = index[name]
+            gen_ai, config_key = entry
+            kind = type(value)
+            if kind in _SCALARS:
+                if gen_ai is not None and not (gen_ai == _CHOICE_COUNT and value == 1):
+                    # semconv: the choice count only when it is not 1
+                    out[gen_ai] = (value,) if gen_ai == _STOP else value  # type: ignore[assignment]
+                out[config_key] = serializer.text(value) if kind is str else value
+                continue
             if isinstance(value, type):  # parse(response_format=SomeModel)
-                value = value.__name__
+                out[config_key] = value.__name__
+                continue
             if name == "tools" and self.compact:
                 add_tools(out, value, serializer)
                 continue
-            if gen_ai is not None:
-                if gen_ai == sc.GEN_AI_REQUEST_CHOICE_COUNT and value == 1:
-                    pass  # semconv: only when it is not 1
-                elif gen_ai == sc.GEN_AI_REQUEST_STOP_SEQUENCES:
-                    stops = [value] if isinstance(value, str) else value
-                    if isinstance(stops, list | tuple) and all(isinstance(s, str) for s in stops):
-                        out[gen_ai] = tuple(stops)  # type: ignore[assignment]
-                elif isinstance(value, bool | int | float | str):
-                    out[gen_ai] = value
-            if type(value) in _SCALARS:
-                out[f"{sc.CONFIG}.{name}"] = serializer.scalar(value)
-            elif self.compact:
-                _flatten_shallow(out, f"{sc.CONFIG}.{name}", value, serializer, 0)
+            if gen_ai == _STOP and isinstance(value, list | tuple) and all(
+                isinstance(s, str) for s in value
+            ):
+                out[gen_ai] = tuple(value)  # type: ignore[assignment]
+            if self.compact:
+                _flatten_shallow(out, config_key, value, serializer, 0)
             else:
-                serializer.flatten_into(out, f"{sc.CONFIG}.{name}", value)
+                serializer.flatten_into(out, config_key, value)
+
+
+_STOP = sc.GEN_AI_REQUEST_STOP_SEQUENCES
+_CHOICE_COUNT = sc.GEN_AI_REQUEST_CHOICE_COUNT
 
 
 def _flatten_shallow(out: Attributes, key: str, value: Any, serializer: Serializer,
