@@ -12,6 +12,7 @@ name is taken; :func:`register` and :func:`init` replace.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import sys
 import threading
@@ -228,10 +229,27 @@ def _raise_exit_timeout(timeout_ms: int) -> None:
 def _at_exit() -> None:
     global _exiting
     _exiting = True
+    # The program is ending with an uncaught KeyboardInterrupt (Ctrl-C).
+    interrupted = isinstance(getattr(sys, "last_value", None), KeyboardInterrupt)
     try:
         shutdown_all(_exit_timeout_ms or DEFAULT_SHUTDOWN_TIMEOUT_MS)
     except Exception as exc:  # noqa: BLE001 - nothing may disturb interpreter exit
         logger.debug("exit flush failed: %r", exc)
+    if interrupted:
+        _keep_interrupt_exit_status()
+
+
+def _keep_interrupt_exit_status() -> None:
+    """Let Python still die by SIGINT (status 130) after an uncaught Ctrl-C.
+
+    The interpreter remembers "the program ended with KeyboardInterrupt" in a
+    flag that every ``exec``/``eval`` of a string clears, and the flush runs
+    plenty of those (lazy imports creating dataclasses and namedtuples): the
+    program would then exit with status 1 instead of 130. A KeyboardInterrupt
+    raised through ``exec`` sets the flag again.
+    """
+    with contextlib.suppress(KeyboardInterrupt):
+        exec("raise KeyboardInterrupt")
 
 
 def _give_up(message: str, *args: object) -> None:

@@ -86,3 +86,30 @@ def test_exit_is_bounded_when_the_backend_is_dead_or_slow(backend: str, tmp_path
     assert took < SHUTDOWN_TIMEOUT_MS / 1000 + MARGIN_S, (took, stderr)
     assert "hh-key-for-exit-tests" not in stderr
     assert "Traceback" not in stderr
+
+
+CTRL_C_APP = """
+import os, signal, time
+from honeyhive_agent.tracer import HoneyHiveTracer
+
+tracer = HoneyHiveTracer(exporters=["local"], batch={"schedule_delay_ms": 60000})
+with tracer.get_otel_tracer().start_as_current_span("work"):
+    pass
+os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C: the exit flush does the first export
+time.sleep(30)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_still_exits_by_sigint_after_the_exit_flush(tmp_path: Path) -> None:
+    # The flush's lazy imports run exec() (dataclasses), which clears the
+    # interpreter's "ended by KeyboardInterrupt" flag: exit status 1, not SIGINT.
+    (tmp_path / "app.py").write_text(CTRL_C_APP)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HH_", "OTEL_"))}
+    proc = subprocess.run(
+        [sys.executable, "app.py"], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=30, check=False,
+    )
+    assert proc.returncode == -2, proc.stderr
+    assert proc.stderr.rstrip().endswith("KeyboardInterrupt")
+    assert (tmp_path / ".honeyhive" / "traces.db").exists()
