@@ -104,7 +104,12 @@ class _Call:
             inst.tracer, span_name(endpoint.operation, model), attrs, serializer, deferred=True
         )
         hide = False
-        if endpoint.injects_usage and kwargs.get("stream") is True and info.usage_ok:
+        if (
+            endpoint.injects_usage and kwargs.get("stream") is True and info.usage_ok
+            # with_streaming_response: the app may read the raw SSE lines, which
+            # must be the ones it asked for (usage then stays unknown).
+            and raw_mode(kwargs) != "stream"
+        ):
             options = kwargs.get("stream_options")
             if not endpoint.params.given(options):
                 kwargs = {**kwargs, "stream_options": {"include_usage": True}}
