@@ -109,7 +109,11 @@ class MessageStreamState(StreamState):
             message = chunk.message
             self.id = message.id
             self.model = message.model
-            self.usage.update(message_usage(message.usage))
+            usage = message_usage(message.usage)
+            # message_start's output count is a placeholder (1): the real one
+            # comes with message_delta; a stream cut before it leaves it unknown.
+            usage.pop("output_tokens", None)
+            self.usage.update(usage)
         elif kind == "message_delta":
             self.stop_reason = field(chunk.delta, "stop_reason")
             self.usage.update(message_usage(getattr(chunk, "usage", None)))

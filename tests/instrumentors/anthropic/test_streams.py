@@ -107,6 +107,9 @@ def test_break_then_close(traced: Traced, client: anthropic.Anthropic, fake: Fak
     assert attrs["honeyhive_outputs.thinking"] == "Think first."
     assert attrs["honeyhive_outputs.content"] == "Hell"  # the partial text so far
     assert traced.only().status.status_code is StatusCode.UNSET
+    # input counts come with message_start; output only with message_delta
+    assert attrs["gen_ai.usage.input_tokens"] == 8
+    assert "gen_ai.usage.output_tokens" not in attrs  # unknown, not the placeholder 1
 
 
 def test_context_manager_exit(
