@@ -173,9 +173,15 @@ def _debug(message: str, *args: object) -> None:
 
 
 def _known() -> dict[str, tuple[str, str]]:
-    from instrumentors import KNOWN
+    """name -> (library import name, "module:Class" the bootstrap patches with).
 
-    return dict(KNOWN)
+    The class is the library's ``LLMPatcher`` (``instrumentors.PATCHERS``),
+    not its ``BaseInstrumentor`` face (same state): that one would import
+    ``opentelemetry.instrumentation`` inside the app's ``import`` of the library.
+    """
+    from instrumentors import KNOWN, PATCHERS
+
+    return {name: (lib, PATCHERS.get(name, cls)) for name, (lib, cls) in KNOWN.items()}
 
 
 def _publish_session(config: AgentConfig) -> None:

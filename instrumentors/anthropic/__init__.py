@@ -34,19 +34,24 @@ and ``honeyhive_inputs.chat_history.0`` (role ``system``), thinking blocks are
 ``gen_ai.usage.cache_creation.input_tokens`` and are included in
 ``gen_ai.usage.input_tokens``; ``count_tokens`` records its count as
 ``honeyhive_outputs.input_tokens`` (no usage: counting consumes no tokens).
+
+``AnthropicPatcher`` (here) is the engine the zero-code bootstrap uses;
+``AnthropicInstrumentor`` (``_instrumentor``, loaded on first access) is its
+OpenTelemetry ``BaseInstrumentor`` face, sharing its state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from instrumentors._base import LLMInstrumentor, Patch
+from instrumentors._patcher import LLMPatcher, Patch
 
 from ._sdk_tracing import copy_option_wrapper, set_option_wrapper
 from ._stream import helper_close_wrapper, instancecheck_wrapper
 from ._wrappers import count_tokens_wrapper, create_wrapper, stream_wrapper
 
-__all__ = ["AnthropicInstrumentor"]
+__all__ = ["AnthropicInstrumentor", "AnthropicPatcher"]
 
 _PACKAGE = "anthropic"
 
@@ -98,8 +103,13 @@ def _patch_table() -> tuple[Patch, ...]:
     return tuple(patches)
 
 
-class AnthropicInstrumentor(LLMInstrumentor):
-    """Traces the ``anthropic`` SDK; see the module docstring."""
+class AnthropicPatcher(LLMPatcher):
+    """Traces the ``anthropic`` SDK; see the module docstring.
+
+    The patching engine, without OpenTelemetry's ``BaseInstrumentor``: what
+    the zero-code bootstrap uses. :class:`AnthropicInstrumentor` is the same
+    with the ``BaseInstrumentor`` protocol, sharing this state.
+    """
 
     name = "anthropic"
     library = "anthropic"
@@ -107,3 +117,17 @@ class AnthropicInstrumentor(LLMInstrumentor):
 
     def patches(self) -> Sequence[Patch]:
         return _patch_table()
+
+
+if TYPE_CHECKING:
+    from ._instrumentor import AnthropicInstrumentor as AnthropicInstrumentor
+
+
+def __getattr__(name: str) -> Any:
+    # AnthropicInstrumentor imports opentelemetry.instrumentation: only on demand.
+    if name == "AnthropicInstrumentor":
+        from ._instrumentor import AnthropicInstrumentor
+
+        globals()[name] = AnthropicInstrumentor
+        return AnthropicInstrumentor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

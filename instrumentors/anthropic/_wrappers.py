@@ -16,7 +16,7 @@ parent context are taken when the call starts, and the SDK span is created
 when the call ends, with every attribute in one pass (most of the per-call
 cost). So it is not the current span while the request runs: HTTP-level
 spans (and the SDK's own span, when the user enabled it) are its siblings.
-The call runs inside :meth:`~instrumentors._base.LLMInstrumentor.enter_call`,
+The call runs inside :meth:`~instrumentors._patcher.LLMPatcher.enter_call`,
 so an SDK helper that calls another patched method makes one span, not two.
 Only exceptions raised by the SDK reach the app, unchanged; the agent's own
 failures are logged once and the call runs untraced.
@@ -32,7 +32,7 @@ from typing import Any
 from honeyhive_agent import semconv as sc
 from honeyhive_agent._log import warn_once
 from honeyhive_agent.serializer import Attributes
-from instrumentors._base import LLMInstrumentor, Wrapper
+from instrumentors._patcher import LLMPatcher, Wrapper
 from instrumentors._raw import raw_mode, wrap_raw_response
 from instrumentors._span import CallSpan, span_name
 from instrumentors._stream import AsyncStreamProxy, SyncStreamProxy
@@ -108,7 +108,7 @@ def _operation(operation: str, stream: bool) -> Operation:
 
 
 def _start(
-    inst: LLMInstrumentor, op: Operation, resource: Any, kwargs: Mapping[str, Any]
+    inst: LLMPatcher, op: Operation, resource: Any, kwargs: Mapping[str, Any]
 ) -> CallSpan | None:
     """Start the call's span; None (call runs untraced) if that fails."""
     try:
@@ -125,7 +125,7 @@ def _start(
 
 
 def _call_wrapper(
-    inst: LLMInstrumentor,
+    inst: LLMPatcher,
     op: Operation,
     finish: Callable[[CallSpan, Any, dict[str, Any]], Any],
     is_async: bool,
@@ -174,10 +174,10 @@ def _call_wrapper(
 
 def create_wrapper(
     *, is_async: bool = False
-) -> Callable[[LLMInstrumentor], Wrapper]:
+) -> Callable[[LLMPatcher], Wrapper]:
     """Factory for ``messages.create`` / ``messages.parse`` (and beta, Bedrock, Vertex)."""
 
-    def factory(inst: LLMInstrumentor) -> Wrapper:
+    def factory(inst: LLMPatcher) -> Wrapper:
         op = _operation("chat", stream=False)
         stream_types = _sdk_types("Stream", "AsyncStream")
         proxy_type = AsyncStreamProxy if is_async else SyncStreamProxy
@@ -208,10 +208,10 @@ def create_wrapper(
 
 def count_tokens_wrapper(
     *, is_async: bool = False
-) -> Callable[[LLMInstrumentor], Wrapper]:
+) -> Callable[[LLMPatcher], Wrapper]:
     """Factory for ``messages.count_tokens``: the count is the call's output."""
 
-    def factory(inst: LLMInstrumentor) -> Wrapper:
+    def factory(inst: LLMPatcher) -> Wrapper:
         op = _operation("count_tokens", stream=False)
 
         def record(call: CallSpan, result: Any) -> Any:
@@ -239,10 +239,10 @@ def count_tokens_wrapper(
 
 def stream_wrapper(
     *, is_async: bool = False
-) -> Callable[[LLMInstrumentor], Wrapper]:
+) -> Callable[[LLMPatcher], Wrapper]:
     """Factory for ``messages.stream(...)``: trace the manager it returns."""
 
-    def factory(inst: LLMInstrumentor) -> Wrapper:
+    def factory(inst: LLMPatcher) -> Wrapper:
         op = _operation("chat", stream=True)
         manager_proxy = AsyncStreamManagerProxy if is_async else StreamManagerProxy
 

@@ -20,22 +20,26 @@ Behaviour worth knowing:
 * One span per call: SDK helpers that call another patched method
   (``beta...parse`` in openai 1.x calls ``create``) are traced once, outside.
 * Module layout: ``_wrapper`` (the per-call wrapper), ``_chat``,
-  ``_responses``, ``_legacy`` (completions, embeddings), ``_common``.
+  ``_responses``, ``_legacy`` (completions, embeddings), ``_common``;
+  ``OpenAIPatcher`` (here) is the engine the zero-code bootstrap uses, and
+  ``OpenAIInstrumentor`` (``_instrumentor``, loaded on first access) its
+  OpenTelemetry ``BaseInstrumentor`` face, sharing its state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from honeyhive_agent import semconv as sc
 
-from .._base import LLMInstrumentor, Patch
+from .._patcher import LLMPatcher, Patch
 from ._chat import ChatEndpoint
 from ._legacy import CompletionsEndpoint, EmbeddingsEndpoint
 from ._responses import ResponsesEndpoint
 from ._wrapper import call_wrapper, helper_close
 
-__all__ = ["OpenAIInstrumentor"]
+__all__ = ["OpenAIInstrumentor", "OpenAIPatcher"]
 
 _MAX = sc.GEN_AI_REQUEST_MAX_TOKENS
 _COMMON = (
@@ -139,8 +143,13 @@ def _patch_table() -> list[Patch]:
     return table
 
 
-class OpenAIInstrumentor(LLMInstrumentor):
-    """Traces every OpenAI call as one GenAI CLIENT span (see the module docstring)."""
+class OpenAIPatcher(LLMPatcher):
+    """Traces every OpenAI call as one GenAI CLIENT span (see the module docstring).
+
+    The patching engine, without OpenTelemetry's ``BaseInstrumentor``: what
+    the zero-code bootstrap uses. :class:`OpenAIInstrumentor` is the same
+    with the ``BaseInstrumentor`` protocol, sharing this state.
+    """
 
     name = "openai"
     library = "openai"
@@ -148,3 +157,17 @@ class OpenAIInstrumentor(LLMInstrumentor):
 
     def patches(self) -> Sequence[Patch]:
         return _patch_table()
+
+
+if TYPE_CHECKING:
+    from ._instrumentor import OpenAIInstrumentor as OpenAIInstrumentor
+
+
+def __getattr__(name: str) -> Any:
+    # OpenAIInstrumentor imports opentelemetry.instrumentation: only on demand.
+    if name == "OpenAIInstrumentor":
+        from ._instrumentor import OpenAIInstrumentor
+
+        globals()[name] = OpenAIInstrumentor
+        return OpenAIInstrumentor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,7 +18,7 @@ from honeyhive_agent import semconv as sc
 from honeyhive_agent._log import warn_once
 from honeyhive_agent.serializer import Attributes, Serializer
 
-from .._base import LLMInstrumentor, Wrapper, WrapperFactory
+from .._patcher import LLMPatcher, Wrapper, WrapperFactory
 from .._raw import raw_mode, wrap_raw_response
 from .._span import CallSpan, ParamMap, span_name
 from .._stream import AsyncStreamProxy, SyncStreamProxy, finish_stream
@@ -80,7 +80,7 @@ class _Clients:
 class _Call:
     """Everything one wrapped method needs, built once at patch time."""
 
-    def __init__(self, inst: LLMInstrumentor, endpoint: Endpoint, stream_types: tuple[type, type]):
+    def __init__(self, inst: LLMPatcher, endpoint: Endpoint, stream_types: tuple[type, type]):
         self.inst = inst
         self.endpoint = endpoint
         self.event_name = f"openai.{endpoint.operation}"
@@ -170,7 +170,7 @@ def call_wrapper(
 ) -> WrapperFactory:
     """A :class:`~instrumentors._base.Patch` factory for one OpenAI method."""
 
-    def factory(inst: LLMInstrumentor) -> Wrapper:
+    def factory(inst: LLMPatcher) -> Wrapper:
         skip, stream, async_stream = _sdk_types()
         c = _Call(inst, endpoint_cls(ParamMap(pairs, skip, compact=True)), (stream, async_stream))
 
@@ -241,7 +241,7 @@ def helper_close(*, is_async: bool) -> WrapperFactory:
     """``ChatCompletionStream.close`` & co. close the HTTP response, not the raw
     stream they iterate: end that stream's span here."""
 
-    def factory(inst: LLMInstrumentor) -> Wrapper:
+    def factory(inst: LLMPatcher) -> Wrapper:
         if not is_async:
 
             def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
