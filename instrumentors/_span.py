@@ -65,7 +65,7 @@ __all__ = [
 INCOMPLETE = f"{sc.METADATA}.incomplete"
 """Set (True) when a stream ended before the API finished it."""
 STREAM_END = f"{sc.METADATA}.stream_end"
-"""How an incomplete stream ended: ``closed``, ``garbage_collected``, ``error``."""
+"""How an incomplete stream ended: ``closed``, ``garbage_collected``, ``exit``, ``error``."""
 TIME_TO_FIRST_TOKEN = f"{sc.METRICS}.time_to_first_token_ms"
 
 

@@ -10,14 +10,18 @@ and may hide a chunk from the caller (the usage-only chunk that we asked for).
 The attributes are built once, when the stream ends.
 
 The span ends on the first of: exhaustion, an exception from the SDK,
-``close()`` / context-manager exit, or garbage collection of a stream that
-was abandoned unclosed. Streams that did not run to completion carry
-``honeyhive_metadata.incomplete = true`` and ``honeyhive_metadata.stream_end``
-(``closed``, ``garbage_collected`` or ``error``) next to the partial output.
+``close()`` / context-manager exit, garbage collection of a stream that
+was abandoned unclosed, or interpreter exit for one still referenced then
+(an ``atexit`` hook, run before the tracers' exit flush). Streams that did
+not run to completion carry ``honeyhive_metadata.incomplete = true`` and
+``honeyhive_metadata.stream_end`` (``closed``, ``garbage_collected``,
+``exit`` or ``error``) next to the partial output.
 """
 
 from __future__ import annotations
 
+import atexit
+import weakref
 from typing import Any
 
 import wrapt
@@ -84,6 +88,34 @@ def _collected(proxy: Any) -> None:
         pass
 
 
+_live: dict[int, weakref.ref[Any]] | None = None
+"""Proxies whose span may still be open, by id; created with the first one."""
+
+
+def _track(proxy: Any) -> None:
+    """Remember ``proxy`` until it is collected, so exit can end its span."""
+    global _live
+    live = _live
+    if live is None:
+        # Registered after the tracers' own exit hooks (they exist before any
+        # call is traced), so it runs before their flush.
+        live = _live = {}
+        atexit.register(_end_live_streams)
+    key = id(proxy)
+    live[key] = weakref.ref(proxy, lambda _ref: live.pop(key, None))
+
+
+def _end_live_streams() -> None:
+    """atexit: end the spans of streams still referenced (never iterated out)."""
+    for ref in list((_live or {}).values()):
+        try:
+            proxy = ref()
+            if proxy is not None and proxy._self_call is not None:
+                _end(proxy, "exit")
+        except Exception:  # noqa: BLE001 - nothing sensible to do at exit
+            pass
+
+
 def finish_stream(stream: Any, how: str = "closed") -> None:
     """End the span of ``stream`` if it is one of our proxies (helper streams)."""
     if isinstance(stream, SyncStreamProxy | AsyncStreamProxy):
@@ -101,6 +133,7 @@ class SyncStreamProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
         self._self_call: CallSpan | None = call
         self._self_state = state
         self._self_next = wrapped.__next__
+        _track(self)
 
     def __iter__(self) -> SyncStreamProxy:
         return self
@@ -151,6 +184,7 @@ class AsyncStreamProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
         self._self_call: CallSpan | None = call
         self._self_state = state
         self._self_anext = wrapped.__anext__
+        _track(self)
 
     def __aiter__(self) -> AsyncStreamProxy:
         return self

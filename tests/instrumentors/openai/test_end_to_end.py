@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -110,3 +114,46 @@ def test_registry_default_tracer_is_used_lazily(
         inst.uninstrument()
     assert resolved == [hh]
     assert span["attributes"]["honeyhive.session_id"] == hh.session_id
+
+
+EXIT_APP = """
+import asyncio, sys
+import openai
+
+hi = [{"role": "user", "content": "hi"}]
+client = openai.OpenAI(base_url=sys.argv[1], api_key="x", max_retries=0)
+stream = client.chat.completions.create(model="gpt-sync", messages=hi, stream=True)
+print(next(x for x in stream if x.choices[0].delta.content).choices[0].delta.content)
+
+
+async def main():
+    aclient = openai.AsyncOpenAI(base_url=sys.argv[1], api_key="x", max_retries=0)
+    astream = await aclient.chat.completions.create(model="gpt-async", messages=hi, stream=True)
+    async for _ in astream:
+        break
+    return astream
+
+kept = asyncio.run(main())
+"""
+
+
+def test_streams_still_open_at_exit_end_their_span(
+    fake: FakeOpenAI, receiver: OtlpReceiver, tmp_path: Path
+) -> None:
+    # Module-level streams are never garbage collected before the tracers'
+    # exit flush: an exit hook ends their spans, partial output included.
+    app = tmp_path / "app.py"
+    app.write_text(EXIT_APP)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HH_", "OTEL_"))}
+    env.update(HH_EXPORTERS="otlp", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=receiver.traces_url)
+    runner = Path(sys.executable).parent / "honeyhive-run"
+    done = subprocess.run([str(runner), sys.executable, str(app), fake.base_url], env=env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "Hello \n"), done.stderr
+    spans = {s["name"]: s["attributes"] for s in receiver.wait_for_spans(2)}
+    assert sorted(spans) == ["chat gpt-async", "chat gpt-sync"]
+    sync = spans["chat gpt-sync"]
+    assert sync["honeyhive_metadata.incomplete"] is True
+    assert sync["honeyhive_metadata.stream_end"] == "exit"
+    assert sync["honeyhive_outputs.content"] == "Hello "
+    assert spans["chat gpt-async"]["honeyhive_metadata.stream_end"] == "exit"
