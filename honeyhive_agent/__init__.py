@@ -8,7 +8,9 @@ loaded on first use, so the bootstrap adds almost nothing to start-up.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+# Not `from typing import TYPE_CHECKING`: `typing` costs this import (and
+# honeyhive-run, which imports the package) several milliseconds.
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 
@@ -30,6 +32,8 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:
+    from typing import Any
+
     # "X as X": explicit re-exports, so `from honeyhive_agent import trace`
     # type-checks under mypy --strict (no implicit re-export).
     from honeyhive_agent.config.loader import load_config as load_config

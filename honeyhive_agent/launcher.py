@@ -21,7 +21,10 @@ import errno
 import os
 import stat
 import sys
-from collections.abc import Mapping, Sequence
+
+TYPE_CHECKING = False  # typing / collections.abc cost start-up time, for annotations only
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 __all__ = ["BOOTSTRAP_DIR", "LaunchError", "Options", "build_env", "main", "parse_args", "resolve"]
 
