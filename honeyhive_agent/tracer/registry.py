@@ -46,7 +46,9 @@ _named: dict[str, HoneyHiveTracer] = {}
 _created: weakref.WeakSet[HoneyHiveTracer] = weakref.WeakSet()
 _config: AgentConfig | None = None
 _unusable = False  # the agent is disabled or its configuration is invalid
-_exit_timeout_ms = 0
+# The exit flush's bound: the largest shutdown_timeout_ms seen (0 is a real
+# bound: skip the flush); None until a tracer or configuration is known.
+_exit_timeout_ms: int | None = None
 _atexit_registered = False
 _exiting = False  # the exit flush ran: no new tracers
 _creating: set[str] = set()
@@ -181,7 +183,7 @@ def flush_all(timeout_ms: int | None = None) -> bool:
 def _budget(timeout_ms: int | None) -> int:
     if timeout_ms is not None:
         return timeout_ms
-    return _exit_timeout_ms or DEFAULT_SHUTDOWN_TIMEOUT_MS
+    return DEFAULT_SHUTDOWN_TIMEOUT_MS if _exit_timeout_ms is None else _exit_timeout_ms
 
 
 def reset(timeout_ms: int = 2000) -> None:
@@ -194,7 +196,7 @@ def reset(timeout_ms: int = 2000) -> None:
         _created.clear()
         _config = None
         _unusable = False
-        _exit_timeout_ms = 0
+        _exit_timeout_ms = None
 
 
 def _adopt(tracer: HoneyHiveTracer) -> None:
@@ -223,7 +225,8 @@ def _track(tracer: HoneyHiveTracer) -> None:
 
 def _raise_exit_timeout(timeout_ms: int) -> None:
     global _exit_timeout_ms
-    _exit_timeout_ms = max(_exit_timeout_ms, timeout_ms)
+    if _exit_timeout_ms is None or timeout_ms > _exit_timeout_ms:
+        _exit_timeout_ms = timeout_ms
 
 
 def _at_exit() -> None:
@@ -232,7 +235,7 @@ def _at_exit() -> None:
     # The program is ending with an uncaught KeyboardInterrupt (Ctrl-C).
     interrupted = isinstance(getattr(sys, "last_value", None), KeyboardInterrupt)
     try:
-        shutdown_all(_exit_timeout_ms or DEFAULT_SHUTDOWN_TIMEOUT_MS)
+        shutdown_all(_budget(None))
     except Exception as exc:  # noqa: BLE001 - nothing may disturb interpreter exit
         logger.debug("exit flush failed: %r", exc)
     if interrupted:

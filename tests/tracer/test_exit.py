@@ -38,9 +38,11 @@ print("END", flush=True)
 """
 
 
-def _exit_time(tmp_path: Path, server_url: str) -> tuple[float, str]:
+def _exit_time(
+    tmp_path: Path, server_url: str, timeout_ms: int = SHUTDOWN_TIMEOUT_MS
+) -> tuple[float, str]:
     """Seconds from the app's last line to its exit, and its stderr."""
-    (tmp_path / "app.py").write_text(APP.format(timeout=SHUTDOWN_TIMEOUT_MS))
+    (tmp_path / "app.py").write_text(APP.format(timeout=timeout_ms))
     env = {**os.environ, "HH_API_KEY": "hh-key-for-exit-tests", "HH_API_URL": server_url}
     proc = subprocess.Popen(
         [sys.executable, "app.py"],
@@ -85,6 +87,15 @@ def test_exit_is_bounded_when_the_backend_is_dead_or_slow(backend: str, tmp_path
         took, stderr = _exit_time(tmp_path, url)
     assert took < SHUTDOWN_TIMEOUT_MS / 1000 + MARGIN_S, (took, stderr)
     assert "hh-key-for-exit-tests" not in stderr
+    assert "Traceback" not in stderr
+
+
+def test_shutdown_timeout_zero_skips_the_exit_flush(tmp_path: Path) -> None:
+    # 0 is a bound like any other ("0 skips the flush"), not "use the default".
+    with FakeHoneyHive() as hh:
+        hh.delay_s = 20.0
+        took, stderr = _exit_time(tmp_path, hh.url, timeout_ms=0)
+    assert took < MARGIN_S, (took, stderr)
     assert "Traceback" not in stderr
 
 
