@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from urllib.parse import unquote
 
 from honeyhive_agent.config import _fields as f
 from honeyhive_agent.config._expand import Expanded
@@ -125,6 +124,8 @@ def _headers(var: str, raw: str) -> Mapping[str, str]:
 
 def _pairs(var: str, raw: str, *, secret: bool) -> Mapping[str, str]:
     """Parse the W3C-baggage-like ``k=v,k2=v2`` list (percent-decoded)."""
+    from urllib.parse import unquote  # deferred: only set variables need it
+
     out: dict[str, str] = {}
     for index, item in enumerate(raw.split(","), start=1):
         if not item.strip():

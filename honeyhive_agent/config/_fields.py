@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import NoReturn
-from urllib.parse import urlsplit
 
 from honeyhive_agent.config._expand import Expanded
 from honeyhive_agent.config._node import Node
@@ -101,6 +100,10 @@ def url() -> Validator:
         if value is UNSET:
             return UNSET
         assert isinstance(value, str)
+        # Deferred: urllib.parse (with ipaddress) costs start-up time, and
+        # only a configured URL needs it.
+        from urllib.parse import urlsplit
+
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             where.fail(

@@ -22,12 +22,13 @@ and PyYAML is never imported.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
-from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from honeyhive_agent.config._fields import Where
 from honeyhive_agent.config._node import from_python
@@ -51,6 +52,11 @@ from honeyhive_agent.config.model import (
     TracerConfig,
 )
 from honeyhive_agent.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    # pathlib is imported only once there is a file to name (it costs
+    # start-up time, and most runs have no config file).
+    from pathlib import Path
 
 __all__ = ["CONFIG_ENV", "CONFIG_NAMES", "find_config_file", "load_config", "tracer_config"]
 
@@ -77,17 +83,33 @@ def find_config_file(
     without the configuration the user asked for would be worse.
     """
     env = os.environ if env is None else env
-    base = Path.cwd() if cwd is None else Path(cwd)
     named = env.get(CONFIG_ENV, "").strip()
     if named:
+        from pathlib import Path
+
+        base = Path.cwd() if cwd is None else Path(cwd)
         path = base / Path(named).expanduser()
         _require_file(path, key=CONFIG_ENV)
         return path
+    folder = os.getcwd() if cwd is None else os.fspath(cwd)
     for name in CONFIG_NAMES:
-        path = base / name
-        if path.is_file():
-            return path
+        if _is_file(os.path.join(folder, name)):
+            from pathlib import Path
+
+            return Path(folder) / name
     return None
+
+
+def _is_file(path: str) -> bool:
+    """``Path(path).is_file()`` without pathlib (same errors ignored, others raised)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
+            raise
+        return False
+    except ValueError:
+        return False
 
 
 def load_config(
@@ -151,6 +173,8 @@ def _read_file(
     cwd: str | os.PathLike[str] | None,
 ) -> tuple[Layer, str | None]:
     if path is not None:
+        from pathlib import Path
+
         found = Path(path).expanduser()
         if cwd is not None and not found.is_absolute():
             found = Path(cwd) / found

@@ -32,7 +32,9 @@ def mask(secret: str | None) -> str | None:
     return "***" if len(secret) < 12 else f"{secret[:3]}***"
 
 
-@dataclass(frozen=True)
+# repr=False where the class writes its own __repr__ (secrets masked): the
+# generated one would only be compiled, at import, to be thrown away.
+@dataclass(frozen=True, repr=False)
 class OtlpConfig:
     """Where the generic ``otlp`` exporter sends spans."""
 
@@ -99,7 +101,7 @@ class InstrumentorConfig:
     opentelemetry-instrumentation-openai-v2, ...) also wraps this library."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class TracerConfig:
     """Everything one :class:`~honeyhive_agent.tracer.HoneyHiveTracer` needs."""
 
