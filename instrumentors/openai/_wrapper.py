@@ -45,6 +45,12 @@ def _sdk_types() -> tuple[tuple[type, ...], type, type]:
     return skip, streaming.Stream, streaming.AsyncStream
 
 
+def _extra_stream_options(kwargs: Mapping[str, Any]) -> bool:
+    """The app sends its own ``stream_options`` in ``extra_body`` (it wins over ours)."""
+    extra = kwargs.get("extra_body")
+    return isinstance(extra, Mapping) and "stream_options" in extra
+
+
 class _Clients:
     """ClientInfo per SDK client, recomputed when its ``base_url`` changes.
 
@@ -109,6 +115,7 @@ class _Call:
             # with_streaming_response: the app may read the raw SSE lines, which
             # must be the ones it asked for (usage then stays unknown).
             and raw_mode(kwargs) != "stream"
+            and not _extra_stream_options(kwargs)
         ):
             options = kwargs.get("stream_options")
             if not endpoint.params.given(options):

@@ -113,6 +113,31 @@ def test_caller_include_usage_true_passes_usage_chunk(
     assert SpanSink.attrs(sink.only())["gen_ai.usage.output_tokens"] == 6
 
 
+@pytest.mark.parametrize("include", [True, False])
+def test_stream_options_in_extra_body_are_the_callers(
+    instrumentor: OpenAIInstrumentor,
+    client: openai.OpenAI,
+    fake: FakeOpenAI,
+    sink: SpanSink,
+    include: bool,
+) -> None:
+    # extra_body wins over the keyword in the SDK: the caller's choice stands,
+    # its usage chunk (if it asked for one) reaches it, nothing is hidden.
+    def run() -> list[Any]:
+        extra = {"stream_options": {"include_usage": include}}
+        return list(stream(client, extra_body=extra))
+
+    bare, traced = bare_and_traced(instrumentor, sink, fake, run)
+    assert fake.last.body["stream_options"] == {"include_usage": include}
+    assert dumps(traced) == dumps(bare)
+    attrs = SpanSink.attrs(sink.only())
+    if include:
+        assert traced[-1].choices == []
+        assert attrs["gen_ai.usage.output_tokens"] == 6
+    else:
+        assert "gen_ai.usage.output_tokens" not in attrs
+
+
 def test_proxy_is_transparent(client: openai.OpenAI, sink: SpanSink) -> None:
     s = stream(client)
     assert isinstance(s, openai.Stream)
