@@ -13,6 +13,7 @@ Each subcommand lives in its own module and is imported only when used, so
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -80,7 +81,16 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "honeyhive-agent") ->
     if command is None:
         sys.stderr.write(f"{prog}: unknown command {args[0]!r}\n{_usage(prog)}")
         return 2
-    return command(args[1:])
+    try:
+        return command(args[1:])
+    except BrokenPipeError:
+        # The reader went away (`honeyhive-agent show --json | head`): stop
+        # quietly like other command-line tools, with no traceback, and keep
+        # the interpreter's final flush of stdout from failing again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

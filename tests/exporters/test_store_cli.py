@@ -114,3 +114,22 @@ def test_views_print_in_a_plain_subprocess(tmp_path: Path) -> None:
                             timeout=30, env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"})
     assert result.returncode == 0, result.stderr
     assert "openai.chat" in result.stdout
+
+
+def test_views_stop_quietly_when_the_reader_goes_away(tmp_path: Path) -> None:
+    # `honeyhive-agent show --json | head -1`: no BrokenPipeError traceback.
+    # Far more than a pipe holds, so the writer is still writing when the reader leaves.
+    db = str(tmp_path / "t.db")
+    for i in range(100):
+        write_session(db, f"{i:08d}-aaaa", name="x" * 30000)
+    for command in (["sessions", "--json"], ["show", "--json"]):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "honeyhive_agent", *command, "--db", db],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.readline()
+        proc.stdout.close()  # before the command has written everything
+        stderr = proc.stderr.read()
+        assert proc.wait(timeout=30) == 1, stderr
+        assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
