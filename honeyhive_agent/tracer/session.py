@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from honeyhive_agent import semconv
 from honeyhive_agent._log import logger
+from honeyhive_agent.config.model import DEFAULT_TRACER
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import Span
@@ -136,6 +137,24 @@ def _handed_down(session_id: str) -> bool:
     )
 
 
+def _tracer_session_id(config: TracerConfig) -> str | None:
+    """The session id ``config`` joins: the configured one, or this tracer's of the run.
+
+    The run's id (handed down by the bootstrap) belongs to the default
+    tracer. Every other tracer of the run has a session of its own (it may
+    send to another project): an id derived from the run's and the tracer's
+    name, so that all processes of the run agree on it.
+    """
+    session_id = config.session.id
+    if session_id is None or config.name == DEFAULT_TRACER or not _handed_down(session_id):
+        return session_id
+    try:
+        run = uuid.UUID(session_id)
+    except ValueError:
+        run = uuid.uuid5(uuid.NAMESPACE_URL, session_id)
+    return str(uuid.uuid5(run, config.name))
+
+
 def _claim_start(session_id: str) -> bool:
     """Whether this process is the first of its run to start ``session_id``.
 
@@ -176,7 +195,7 @@ class Sessions:
         self.session_name = session_name
         self.per_trace = config.session.per == "trace"
         self.joined = config.session.id is not None and not _owns(config.session.id)
-        self.process_id: str = config.session.id or new_session_id()
+        self.process_id: str = _tracer_session_id(config) or new_session_id()
         self._client = client
         self._process_attrs = self._attributes(self.process_id, session_name)
         self._process_lock = threading.Lock()

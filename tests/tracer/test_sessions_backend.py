@@ -302,6 +302,36 @@ def test_bootstrap_handed_session_is_started_once_per_run(
     assert [s["session"]["session_id"] for s in hh.sessions] == [run_session]
 
 
+def test_each_tracer_of_a_run_has_its_own_session_in_every_process(
+    hh: FakeHoneyHive,
+    memory_tracer: Callable[..., MemoryTracer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Under honeyhive-run every tracer sees the run's HH_SESSION_ID; a second
+    # tracer (another project) must not stamp the default tracer's session,
+    # which is started in the default tracer's project only.
+    run_session = str(uuid.uuid4())
+    monkeypatch.setenv("HH_SESSION_ID", run_session)
+    monkeypatch.setenv("HH_SESSION_ROOT_PID", "1")
+    ids: dict[str, set[str]] = {"default": set(), "research": set()}
+    for _ in range(2):  # two processes of the run
+        for name, project in (("default", "main"), ("research", "lab")):
+            tracer, _ = _api_tracer(memory_tracer, hh.url, name=name, project=project)
+            ids[name].add(tracer.session_id)
+            with tracer.get_otel_tracer().start_as_current_span("work"):
+                pass
+            assert tracer.force_flush(5000)
+    assert ids["default"] == {run_session}
+    (research,) = ids["research"]
+    assert research != run_session
+    started = {s["session"]["project"]: s["session"]["session_id"] for s in hh.sessions}
+    assert started == {"main": run_session, "lab": research}
+    assert len(hh.sessions) == 2
+    stamped = {(s["attributes"][semconv.PROJECT], s["attributes"][semconv.SESSION_ID])
+               for s in hh.wait_for_spans(4)}
+    assert stamped == {("main", run_session), ("lab", research)}
+
+
 def test_a_slow_session_start_holds_up_the_first_export_only_briefly(
     hh: FakeHoneyHive,
     memory_tracer: Callable[..., MemoryTracer],
