@@ -224,18 +224,18 @@ class ChatStreamState(StreamState):
         self.choices: dict[int, _Choice] = {}
 
     def on_chunk(self, chunk: Any) -> bool:
-        if self.id is None:
+        if self.id is None and chunk.id:  # Azure opens with an id-less filter chunk
             self.id = chunk.id
             self.model = chunk.model
         usage = chunk.usage
         if usage is not None:
             self.usage = usage
+        elif self.hide:
+            _hide_null_usage(chunk)
         choices = chunk.choices
         if not choices:
             # The usage-only chunk exists because we added include_usage.
             return not (self.hide and usage is not None)
-        if self.hide and usage is None:
-            _hide_null_usage(chunk)
         if not self.first_ns:
             self.first_ns = perf_counter_ns()
         for choice in choices:

@@ -77,19 +77,19 @@ class CompletionsStreamState(StreamState):
         self.finish: dict[int, Any] = {}
 
     def on_chunk(self, chunk: Any) -> bool:
-        if self.id is None:
+        if self.id is None and chunk.id:  # Azure opens with an id-less filter chunk
             self.id = chunk.id
             self.model = chunk.model
         usage = chunk.usage
         if usage is not None:
             self.usage = usage
-        choices = chunk.choices
-        if not choices:
-            return not (self.hide and usage is not None)
-        if self.hide and usage is None:
+        elif self.hide:
             fields = getattr(chunk, "__pydantic_fields_set__", None)
             if fields is not None:
                 fields.discard("usage")
+        choices = chunk.choices
+        if not choices:
+            return not (self.hide and usage is not None)
         if not self.first_ns:
             self.first_ns = perf_counter_ns()
         for choice in choices:

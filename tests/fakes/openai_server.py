@@ -82,6 +82,9 @@ class Script:
     reasoning_tokens: int = 0
     response_model: str | None = None
     refusal: str | None = None
+    prompt_filter: bool = False
+    """Azure OpenAI: the stream opens with a ``prompt_filter_results`` chunk
+    (``choices: []``, empty ``id`` and ``model``)."""
 
 
 @dataclass
@@ -366,6 +369,13 @@ class _Handler(BaseHTTPRequestHandler):
             return {"index": i, "delta": delta, "logprobs": None, "finish_reason": reason}
 
         events: list[tuple[str | None, Any]] = []
+        if script.prompt_filter:
+            results = {"hate": {"filtered": False, "severity": "safe"}}
+            opening: dict[str, Any] = {
+                "choices": [], "created": 0, "id": "", "model": "", "object": "",
+                "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": results}],
+            }
+            events.append((None, opening | _null_usage(include_usage)))
         for i in range(n):
             first: dict[str, Any] = {"role": "assistant", "content": "", "refusal": None}
             events.append((None, chunk([choice(i, first)])))

@@ -78,6 +78,29 @@ def test_azure_client(fake: FakeOpenAI, sink: SpanSink, instrumentor: OpenAIInst
     assert embed["gen_ai.provider.name"] == "azure.ai.openai"
 
 
+def test_azure_stream_opening_filter_chunk(
+    fake: FakeOpenAI, sink: SpanSink, instrumentor: OpenAIInstrumentor
+) -> None:
+    # Azure streams open with a prompt_filter_results chunk: no choices, and
+    # empty id and model. It reaches the app as is (no "usage" marked set by
+    # the include_usage we add) and the span takes id and model from the rest.
+    azure = openai.AzureOpenAI(
+        azure_endpoint=fake.url, api_key="x", api_version="2024-10-21", max_retries=0
+    )
+
+    def run() -> list[Any]:
+        fake.script(prompt_filter=True)
+        return list(azure.chat.completions.create(model="dep", messages=USER, stream=True))
+
+    bare, traced = bare_and_traced(instrumentor, sink, fake, run)
+    assert traced[0].choices == [] and traced[0].id == ""
+    assert dumps(traced) == dumps(bare)
+    attrs = SpanSink.attrs(sink.only())
+    assert attrs["gen_ai.response.id"] == traced[1].id != ""
+    assert attrs["gen_ai.response.model"] == "dep-2025-01-01"
+    assert attrs["gen_ai.usage.output_tokens"] == 6
+
+
 def test_old_azure_api_version_is_not_sent_stream_options(
     fake: FakeOpenAI, sink: SpanSink, instrumentor: OpenAIInstrumentor
 ) -> None:
