@@ -1,7 +1,8 @@
 """Post-import hooks: run a callback right after a module finishes importing.
 
 The bootstrap uses these to patch a library only when (and if) the app
-imports it, so start-up imports nothing heavy. This is a minimal meta path
+imports it, so start-up imports nothing heavy; ``instrumentors._patcher``
+uses them for the library's own submodules. This is a minimal meta path
 finder (no dependency on ``wrapt`` or ``importlib.abc``, both of which would
 cost start-up time) that delegates finding and loading to the rest of
 ``sys.meta_path`` and calls the hooks after the module body has run.
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-__all__ = ["when_imported", "pending", "clear"]
+__all__ = ["clear", "forget", "pending", "when_imported"]
 
 Hook = Callable[[ModuleType], None]
 
@@ -53,6 +54,16 @@ def when_imported(name: str, hook: Hook) -> None:
     with _lock:
         _hooks.setdefault(name, []).append(hook)
         _install()
+
+
+def forget(name: str, hook: Hook) -> None:
+    """Drop ``hook`` if it is still waiting for ``name`` (it then never runs)."""
+    with _lock:
+        hooks = _hooks.get(name)
+        if hooks:
+            hooks[:] = [h for h in hooks if h is not hook]
+            if not hooks:
+                del _hooks[name]
 
 
 def pending() -> list[str]:

@@ -39,8 +39,10 @@ Inside the wrapper:
 
 Patching is lazy: each patch module that is already imported is patched at
 once, every other one through a post-import hook
-(:func:`wrapt.register_post_import_hook`) when the app imports it, so nothing
-here imports the SDK. ``hh_tracer`` (a ``HoneyHiveTracer`` or a zero-argument
+(:func:`honeyhive_agent._hooks.when_imported`) when the app imports it, so
+nothing here imports the SDK (nor wrapt or OpenTelemetry before the first
+patch; a patch table's factories should import their wrapper modules lazily
+too, see ``instrumentors.openai``). ``hh_tracer`` (a ``HoneyHiveTracer`` or a zero-argument
 callable returning one) is resolved only when the first patch is applied.
 Every hook and every patch is guarded: a failure undoes this instrumentor's
 patches, logs one warning and never breaks the app's import. Targets missing

@@ -21,20 +21,24 @@ behaves like a single ``BaseInstrumentor`` singleton.
 from __future__ import annotations
 
 import contextvars
-import importlib
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import wrapt
-from opentelemetry import context as otel_context
-from opentelemetry import trace as otel_trace
-
+from honeyhive_agent import _hooks
 from honeyhive_agent._log import logger, warn_once
 from honeyhive_agent.serializer import Serializer
+
+if TYPE_CHECKING:
+    from opentelemetry import trace as otel_trace
+
+# wrapt and OpenTelemetry are imported when the first patch is applied (or
+# the first call is checked), not when a library's import registers hooks:
+# `import openai` arms hooks on its resource modules, which openai itself
+# imports only when the app first uses them.
 
 __all__ = ["LLMPatcher", "Patch", "Wrapper", "WrapperFactory"]
 
@@ -43,7 +47,9 @@ Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], A
 WrapperFactory = Callable[["LLMPatcher"], Wrapper]
 """Builds a :data:`Wrapper` at patch time; receives the instrumentor."""
 
-_SUPPRESS_KEY = otel_context._SUPPRESS_INSTRUMENTATION_KEY
+_otel_context: Any = None
+"""``opentelemetry.context``, once :func:`_load_otel_context` ran."""
+_SUPPRESS_KEY: Any = None
 _ACTIVE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "honeyhive_agent_llm_call", default=None
 )
@@ -230,6 +236,7 @@ class LLMPatcher:
         """
         if self.calls_disabled or _ACTIVE.get() == self.name:
             return True
+        otel_context = _otel_context or _load_otel_context()
         context = otel_context.get_current()
         return bool(context.get(_SUPPRESS_KEY) or context.get(_SUPPRESS_KEY_PLAIN))
 
@@ -274,7 +281,7 @@ class LLMPatcher:
                 continue
             hook = self._hook(patches, generation)
             hooked.append((module_name, hook))
-            wrapt.register_post_import_hook(hook, module_name)
+            _hooks.when_imported(module_name, hook)
         self._hooks = tuple(hooked)
 
     def _uninstrument(self, **kwargs: Any) -> None:
@@ -342,11 +349,15 @@ class LLMPatcher:
             if entry.owner is owner and entry.name == attribute:
                 return
         wrapper = patch.factory(self)
+        import wrapt
+
         handle = wrapt.wrap_function_wrapper(owner, attribute, wrapper)
         self._applied[key] = _Applied(owner, attribute, handle)
 
     def _remove(self, key: str, entry: _Applied) -> None:
         try:
+            import wrapt
+
             unwrap_object = getattr(wrapt, "unwrap_object", None)
             if unwrap_object is not None:
                 # wrapt >= 2 splices us out even when a peer wrapped on top.
@@ -376,6 +387,8 @@ class LLMPatcher:
             serializer = getattr(hh, "serializer", None)
             self._serializer = serializer if isinstance(serializer, Serializer) else Serializer()
             return
+        from opentelemetry import trace as otel_trace
+
         self._tracer = otel_trace.get_tracer(
             self.scope, version, tracer_provider=self._tracer_provider
         )
@@ -400,21 +413,23 @@ def _library_version(library: str) -> str | None:
 
 
 def _forget_hooks(hooks: Sequence[tuple[str, Callable[[ModuleType], None]]]) -> None:
-    """Drop our pending hooks from wrapt's table (best effort, private API).
+    """Drop our pending post-import hooks (best effort).
 
     The hooks are already inert through the generation check; this only
     keeps repeated instrument/uninstrument cycles from piling them up.
     """
     try:
-        importer: Any = importlib.import_module("wrapt.importer")
-
-        table = importer._post_import_hooks
-        with importer._post_import_hooks_lock:
-            for name, hook in hooks:
-                pending = table.get(name)
-                if pending:
-                    pending[:] = [h for h in pending if h is not hook]
-                    if not pending:
-                        del table[name]
+        for name, hook in hooks:
+            _hooks.forget(name, hook)
     except Exception as exc:  # noqa: BLE001
         logger.debug("could not forget import hooks: %r", exc)
+
+
+def _load_otel_context() -> Any:
+    """Import ``opentelemetry.context`` (first patch or first checked call)."""
+    global _otel_context, _SUPPRESS_KEY
+    from opentelemetry import context
+
+    _SUPPRESS_KEY = context._SUPPRESS_INSTRUMENTATION_KEY
+    _otel_context = context
+    return context

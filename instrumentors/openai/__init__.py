@@ -33,14 +33,11 @@ from typing import TYPE_CHECKING, Any
 
 from honeyhive_agent import semconv as sc
 
-from .._patcher import LLMPatcher, Patch
-from ._chat import ChatEndpoint
-from ._legacy import CompletionsEndpoint, EmbeddingsEndpoint
-from ._responses import ResponsesEndpoint
-from ._wrapper import call_wrapper, helper_close
+from .._patcher import LLMPatcher, Patch, Wrapper, WrapperFactory
 
 __all__ = ["OpenAIInstrumentor", "OpenAIPatcher"]
 
+Params = tuple[tuple[str, str | None], ...]
 _MAX = sc.GEN_AI_REQUEST_MAX_TOKENS
 _COMMON = (
     ("temperature", sc.GEN_AI_REQUEST_TEMPERATURE),
@@ -108,28 +105,68 @@ _CHAT_MODULES = (
 _RESPONSES_MODULES = ("openai.resources.responses.responses", "openai.resources.responses")
 
 
+def _call_factory(endpoint: str, pairs: Params, *, is_async: bool) -> WrapperFactory:
+    """``_wrapper.call_wrapper`` for ``endpoint``, its modules imported at patch time.
+
+    The wrapper modules bring in OpenTelemetry and wrapt: ``import openai``
+    only arms the hooks, and they load with openai's first resource module.
+    """
+
+    def factory(inst: LLMPatcher) -> Wrapper:
+        from . import _wrapper
+
+        return _wrapper.call_wrapper(_endpoint(endpoint), pairs, is_async=is_async)(inst)
+
+    return factory
+
+
+def _close_factory(*, is_async: bool) -> WrapperFactory:
+    """``_wrapper.helper_close``, imported at patch time (see :func:`_call_factory`)."""
+
+    def factory(inst: LLMPatcher) -> Wrapper:
+        from . import _wrapper
+
+        return _wrapper.helper_close(is_async=is_async)(inst)
+
+    return factory
+
+
+def _endpoint(name: str) -> Any:
+    if name == "chat":
+        from ._chat import ChatEndpoint
+
+        return ChatEndpoint
+    if name == "responses":
+        from ._responses import ResponsesEndpoint
+
+        return ResponsesEndpoint
+    from ._legacy import CompletionsEndpoint, EmbeddingsEndpoint
+
+    return CompletionsEndpoint if name == "completions" else EmbeddingsEndpoint
+
+
 def _patch_table() -> list[Patch]:
     table: list[Patch] = []
     for module in _CHAT_MODULES:
         for cls, is_async in (("Completions", False), ("AsyncCompletions", True)):
             for method in ("create", "parse"):
-                factory = call_wrapper(ChatEndpoint, CHAT_PARAMS, is_async=is_async)
+                factory = _call_factory("chat", CHAT_PARAMS, is_async=is_async)
                 table.append(Patch(module, f"{cls}.{method}", factory))
     # openai 1.40-1.9x: client.beta.chat.completions.parse
     beta = "openai.resources.beta.chat.completions"
     for cls, is_async in (("Completions", False), ("AsyncCompletions", True)):
-        factory = call_wrapper(ChatEndpoint, CHAT_PARAMS, is_async=is_async)
+        factory = _call_factory("chat", CHAT_PARAMS, is_async=is_async)
         table.append(Patch(beta, f"{cls}.parse", factory))
     for module in _RESPONSES_MODULES:
         for cls, is_async in (("Responses", False), ("AsyncResponses", True)):
             for method in ("create", "parse"):
-                factory = call_wrapper(ResponsesEndpoint, RESPONSES_PARAMS, is_async=is_async)
+                factory = _call_factory("responses", RESPONSES_PARAMS, is_async=is_async)
                 table.append(Patch(module, f"{cls}.{method}", factory))
     for cls, is_async in (("Completions", False), ("AsyncCompletions", True)):
-        factory = call_wrapper(CompletionsEndpoint, COMPLETIONS_PARAMS, is_async=is_async)
+        factory = _call_factory("completions", COMPLETIONS_PARAMS, is_async=is_async)
         table.append(Patch("openai.resources.completions", f"{cls}.create", factory))
     for cls, is_async in (("Embeddings", False), ("AsyncEmbeddings", True)):
-        factory = call_wrapper(EmbeddingsEndpoint, EMBEDDINGS_PARAMS, is_async=is_async)
+        factory = _call_factory("embeddings", EMBEDDINGS_PARAMS, is_async=is_async)
         table.append(Patch("openai.resources.embeddings", f"{cls}.create", factory))
     # The .stream() helpers close the HTTP response directly on early exit.
     helpers = (
@@ -139,7 +176,7 @@ def _patch_table() -> list[Patch]:
         ("openai.lib.streaming.responses._responses", "AsyncResponseStream", True),
     )
     for module, cls, is_async in helpers:
-        table.append(Patch(module, f"{cls}.close", helper_close(is_async=is_async)))
+        table.append(Patch(module, f"{cls}.close", _close_factory(is_async=is_async)))
     return table
 
 
