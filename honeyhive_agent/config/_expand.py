@@ -54,9 +54,7 @@ def expand(text: str, env: Mapping[str, str]) -> str:
             return "$"
         name = match.group("name")
         if name is None:
-            raise ExpansionError(
-                "malformed ${...} reference: expected ${NAME} or ${NAME:-default}"
-            )
+            raise ExpansionError("malformed ${...} reference")
         value = env.get(name, "")
         default = match.group("default")
         if default is not None and value == "":

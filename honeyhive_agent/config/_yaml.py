@@ -78,7 +78,10 @@ class _Converter:
         self._constructor = yaml.constructor.SafeConstructor()
         self._open: set[int] = set()
 
-    def convert(self, node: yaml.Node, key_line: int | None = None) -> Node:
+    def convert(
+        self, node: yaml.Node, key_line: int | None = None, key: str | None = None
+    ) -> Node:
+        """``key`` is the dotted path of the value, to name it in errors."""
         line = node.start_mark.line + 1
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
             # An alias may point at its own ancestor (`a: &x [*x]`).
@@ -89,21 +92,22 @@ class _Converter:
             self._open.add(id(node))
             try:
                 if isinstance(node, yaml.MappingNode):
-                    return Node(self._mapping(node), line, key_line)
-                return Node([self.convert(item) for item in node.value], line, key_line)
+                    return Node(self._mapping(node, key), line, key_line)
+                items = [self.convert(item, key=key) for item in node.value]
+                return Node(items, line, key_line)
             finally:
                 self._open.discard(id(node))
         assert isinstance(node, yaml.ScalarNode)
-        return Node(self._scalar(node, line), line, key_line)
+        return Node(self._scalar(node, line, key), line, key_line)
 
-    def _mapping(self, node: yaml.MappingNode) -> dict[str, Node]:
+    def _mapping(self, node: yaml.MappingNode, path: str | None) -> dict[str, Node]:
         out: dict[str, Node] = {}
         merged: dict[str, Node] = {}
         for key_node, value_node in node.value:
             key_line = key_node.start_mark.line + 1
             if key_node.tag == _MERGE_TAG:
                 for source in self._merge_sources(value_node):
-                    for key, value in self.convert(source).value.items():
+                    for key, value in self.convert(source, key=path).value.items():
                         merged.setdefault(key, value)
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
@@ -122,7 +126,7 @@ class _Converter:
                     key=key,
                     expected="each key at most once per mapping",
                 )
-            out[key] = self.convert(value_node, key_line)
+            out[key] = self.convert(value_node, key_line, f"{path}.{key}" if path else key)
         # Explicit keys win over merged ones, as in YAML's merge-key spec.
         for key, value in merged.items():
             out.setdefault(key, value)
@@ -142,13 +146,17 @@ class _Converter:
             expected="a mapping alias such as <<: *defaults",
         )
 
-    def _scalar(self, node: yaml.ScalarNode, line: int) -> object:
+    def _scalar(self, node: yaml.ScalarNode, line: int, key: str | None) -> object:
         if node.tag == _STR_TAG and has_reference(node.value):
             try:
                 return Expanded(expand(node.value, self._env))
             except ExpansionError as exc:
                 raise ConfigurationError(
-                    str(exc), file=self._file, line=line, expected="${NAME} or ${NAME:-default}"
+                    str(exc),
+                    file=self._file,
+                    line=line,
+                    key=key,
+                    expected="${NAME} or ${NAME:-default}",
                 ) from None
         try:
             return self._constructor.construct_object(node, deep=True)

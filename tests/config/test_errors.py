@@ -170,7 +170,16 @@ CASES: dict[str, Case] = {
         "batch.max_export_batch_size",
         "an integer <= batch.max_queue_size (50)",
     ),
-    "malformed expansion": Case("project: ${}\n", 1, None, "${NAME} or ${NAME:-default}"),
+    "malformed expansion": Case("project: ${}\n", 1, "project", "${NAME} or ${NAME:-default}"),
+    "malformed expansion, nested": Case(
+        "otlp:\n  endpoint: http://h\n  headers:\n    x-token: ${TOKEN\n",
+        4,
+        "otlp.headers.x-token",
+        "${NAME} or ${NAME:-default}",
+    ),
+    "malformed expansion in a list": Case(
+        "redact:\n  - ok\n  - ${\n", 3, "redact", "${NAME} or ${NAME:-default}"
+    ),
     "recursive alias": Case("project: p\nx: &a [*a]\n", 2, None, "a finite value"),
     "top level is a list": Case("- a\n- b\n", 1, None, "a mapping of configuration keys"),
     "syntax error": Case("project: p\nsession:\n  name: [unclosed\n", 4, None, "valid YAML"),
