@@ -71,7 +71,9 @@ def _destination_url(tracer: TracerConfig, exporter: str) -> str | None:
     if exporter == "honeyhive":
         return tracer.server_url.rstrip("/") + "/opentelemetry/v1/traces"
     if exporter == "otlp":
-        return tracer.otlp.resolved_url()
+        from honeyhive_agent.exporters.factory import DEFAULT_OTLP_TRACES_URL
+
+        return tracer.otlp.resolved_url() or DEFAULT_OTLP_TRACES_URL
     return None
 
 
@@ -117,11 +119,15 @@ def _check_tracer(tracer: TracerConfig, timeout_s: float) -> Iterator[Check]:
         else:
             url = _destination_url(tracer, exporter)
             if url is None:
-                result = Check(False, "NOT CONFIGURED (no otlp.endpoint / traces_endpoint)")
+                result = Check(False, "NOT CONFIGURED")
             else:
                 result = check_destination(url, timeout_s)
                 if exporter == "honeyhive" and not tracer.api_key:
                     result = Check(False, result.text + "; NO api_key (HH_API_KEY)")
+                if exporter == "otlp" and tracer.otlp.resolved_url() is None:
+                    # Where the exporter sends without an endpoint, like any OpenTelemetry SDK.
+                    note = "no otlp.endpoint / OTEL_EXPORTER_OTLP_ENDPOINT"
+                    result = Check(result.ok, f"{result.text}; the OpenTelemetry default ({note})")
         yield Check(result.ok, f"{exporter:<10}{result.text}")
 
 

@@ -50,6 +50,16 @@ def test_unreachable_backend_exits_1(tmp_path: Path) -> None:
     assert "1 problem(s)" in done.stdout
 
 
+def test_otlp_without_endpoint_checks_the_default_the_exporter_uses(tmp_path: Path) -> None:
+    # No endpoint: spans go to http://localhost:4318/v1/traces (the OpenTelemetry
+    # default), so that is what doctor checks, not "not configured".
+    env = agent_env({"HH_EXPORTERS": "otlp"})
+    done = run(["honeyhive-agent", "doctor", "--timeout", "1"], env, cwd=tmp_path)
+    assert "http://localhost:4318/v1/traces" in done.stdout, done.stdout
+    assert "the OpenTelemetry default" in done.stdout
+    assert "NOT CONFIGURED" not in done.stdout
+
+
 def test_config_error_exits_1(tmp_path: Path) -> None:
     write(tmp_path / "honeyhive.yaml", "projekt: typo\n")
     done = run(["honeyhive-agent", "doctor"], agent_env(), cwd=tmp_path)
