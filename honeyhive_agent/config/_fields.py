@@ -137,6 +137,14 @@ def boolean() -> Validator:
             if value is None:
                 return UNSET
             expected = "true or false"
+            if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+                # capture_content: "false" - a quoted word is a string in YAML.
+                where.fail(
+                    f"wrong type: got {type_name(value)} {show(value)}",
+                    key=key,
+                    line=node.line,
+                    expected="true or false, without quotes",
+                )
         where.fail(f"invalid value {show(value)}", key=key, line=node.line, expected=expected)
 
     return check

@@ -47,6 +47,10 @@ CASES: dict[str, Case] = {
     "boolean as a string": Case(
         "capture_content: 'yes'\n", 1, "capture_content", "true or false"
     ),
+    "boolean in quotes": Case(
+        'capture_content: "false"\n', 1, "capture_content", "without quotes",
+        "wrong type: got a string 'false'",
+    ),
     "boolean as a number": Case("capture_content: 1\n", 1, "capture_content", "true or false"),
     "disabled not a boolean": Case("disabled: maybe\n", 1, "disabled", "true or false"),
     "zero queue size": Case(
