@@ -107,7 +107,14 @@ def _track(proxy: Any) -> None:
 
 def _end_live_streams() -> None:
     """atexit: end the spans of streams still referenced (never iterated out)."""
-    for ref in list((_live or {}).values()):
+    refs: list[weakref.ref[Any]] = []
+    for _ in range(3):  # a collection during the copy may drop entries: retry
+        try:
+            refs = list((_live or {}).values())
+            break
+        except RuntimeError:
+            continue
+    for ref in refs:
         try:
             proxy = ref()
             if proxy is not None and proxy._self_call is not None:
