@@ -232,14 +232,28 @@ def _raise_exit_timeout(timeout_ms: int) -> None:
 def _at_exit() -> None:
     global _exiting
     _exiting = True
-    # The program is ending with an uncaught KeyboardInterrupt (Ctrl-C).
-    interrupted = isinstance(getattr(sys, "last_value", None), KeyboardInterrupt)
+    interrupted = _ended_by_ctrl_c()
     try:
         shutdown_all(_budget(None))
     except Exception as exc:  # noqa: BLE001 - nothing may disturb interpreter exit
         logger.debug("exit flush failed: %r", exc)
     if interrupted:
         _keep_interrupt_exit_status()
+
+
+def _ended_by_ctrl_c() -> bool:
+    """Whether the program is ending with an uncaught KeyboardInterrupt (Ctrl-C).
+
+    The interpreter printed it (``sys.last_value``) on its way out of the
+    main module (or of ``runpy``, for ``python -m``). An interactive console
+    that showed a KeyboardInterrupt (``code``, IPython) sets it as well, but
+    from its own frames, and such a program still exits normally.
+    """
+    exc = getattr(sys, "last_value", None)
+    tb = getattr(exc, "__traceback__", None)
+    if not isinstance(exc, KeyboardInterrupt) or tb is None:
+        return False
+    return tb.tb_frame.f_globals.get("__name__") in ("__main__", "runpy")
 
 
 def _keep_interrupt_exit_status() -> None:

@@ -124,3 +124,20 @@ def test_ctrl_c_still_exits_by_sigint_after_the_exit_flush(tmp_path: Path) -> No
     assert proc.returncode == -2, proc.stderr
     assert proc.stderr.rstrip().endswith("KeyboardInterrupt")
     assert (tmp_path / ".honeyhive" / "traces.db").exists()
+
+
+def test_a_ctrl_c_shown_by_an_interactive_console_keeps_a_normal_exit(tmp_path: Path) -> None:
+    # code.InteractiveConsole (like IPython) sets sys.last_value for the
+    # interrupt it handled; the program then ends normally, with status 0.
+    app = (
+        "import code\nfrom honeyhive_agent.tracer import HoneyHiveTracer\n"
+        "tracer = HoneyHiveTracer(exporters=['local'])\n"
+        "code.InteractiveConsole().runsource('raise KeyboardInterrupt')\n"
+    )
+    (tmp_path / "app.py").write_text(app)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HH_", "OTEL_"))}
+    proc = subprocess.run(
+        [sys.executable, "app.py"], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=30, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
