@@ -200,9 +200,12 @@ def resolve(command: str, env: Mapping[str, str] | None = None) -> str:
 
 
 def _prepend_path(current: str | None, folder: str) -> str:
-    # Drop empty entries as well as earlier copies of our folder: an empty
-    # PYTHONPATH entry would silently put the working directory on sys.path.
-    parts = [p for p in (current or "").split(os.pathsep) if p and p != folder]
+    # Never add an empty entry (it would put the working directory on
+    # sys.path), but keep the user's own: `PYTHONPATH=:lib` means "the working
+    # directory, then lib" to their app, with or without the agent.
+    if not current:
+        return folder
+    parts = [p for p in current.split(os.pathsep) if p != folder]
     return os.pathsep.join([folder, *parts])
 
 

@@ -36,7 +36,10 @@ def test_env_carries_options_and_prepends_bootstrap(tmp_path: Path) -> None:
     opts = Options(command=["python"], config="cfg.yaml", project="p", session_name="n",
                    exporters=["otlp", "console"])
     env = build_env(opts, {"PYTHONPATH": f"/a{os.pathsep}{os.pathsep}/b", "PATH": "/bin"})
-    assert env["PYTHONPATH"] == os.pathsep.join([BOOTSTRAP_DIR, "/a", "/b"])
+    # The user's empty entry (the working directory) stays: the app imports as without us.
+    assert env["PYTHONPATH"] == os.pathsep.join([BOOTSTRAP_DIR, "/a", "", "/b"])
+    assert build_env(opts, {"PYTHONPATH": ""})["PYTHONPATH"] == BOOTSTRAP_DIR
+    assert build_env(opts, {})["PYTHONPATH"] == BOOTSTRAP_DIR
     assert env["HONEYHIVE_CONFIG"] == str(tmp_path / "cfg.yaml")
     assert env["HH_PROJECT"] == "p"
     assert env["HH_SESSION_NAME"] == "n"
