@@ -11,6 +11,9 @@
   (same code, same signal), so what eager mode could not finish (a slow
   destination, spans under a still-open local parent) is still delivered.
 
+Any other ``os.fork()`` child gets the ``os._exit`` flush only (its signal
+handling stays the app's): forked children conventionally end that way.
+
 The processors reset their own queues, locks and threads after ``fork``
 (:mod:`honeyhive_agent.exporters.batch`); this module only decides *when* a
 process is such a worker, without importing the exporters before they are
@@ -197,6 +200,10 @@ def _after_fork_in_child() -> None:
     try:
         if _forked_by_multiprocessing():
             make_worker()
+        else:
+            # A plain os.fork() child (a pre-fork server's worker, a daemon)
+            # usually leaves through os._exit, skipping atexit: flush first.
+            _flush_on_os_exit()
     except Exception:  # noqa: BLE001 - a fork hook must never break the child
         from honeyhive_agent._log import logger
 

@@ -152,6 +152,35 @@ def test_exec_flushes_and_the_new_program_joins(
     assert len(session_ids(spans)) == 1
 
 
+def test_plain_fork_children_leaving_through_os_exit_deliver_their_spans(
+    tmp_path: Path, receiver: OtlpReceiver, otlp_env: dict[str, str]
+) -> None:
+    # A forked child conventionally ends with os._exit (no atexit hooks run).
+    write(tmp_path / "app.py", """
+        import os
+        from honeyhive_agent import trace
+
+        @trace
+        def in_child(i):
+            return i
+
+        pids = []
+        for i in range(2):
+            pid = os.fork()
+            if pid == 0:
+                in_child(i)
+                os._exit(3)
+            pids.append(pid)
+        print([os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) for p in pids])
+    """)
+    _bare, traced = run_both(["python", "app.py"], otlp_env, cwd=tmp_path,
+                             between=receiver.clear)
+    assert traced.stdout == "[3, 3]\n"
+    spans = receiver.wait_for_spans(2)
+    assert sorted(s["name"] for s in spans) == ["in_child", "in_child"]
+    assert len(session_ids(spans)) == 1
+
+
 def test_explicit_session_id_is_joined_not_started(tmp_path: Path) -> None:
     write(tmp_path / "app.py", """
         from honeyhive_agent import trace
