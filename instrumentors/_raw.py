@@ -27,7 +27,7 @@ import wrapt
 from honeyhive_agent._log import logger
 
 from ._span import CallSpan
-from ._stream import AsyncStreamProxy, SyncStreamProxy, finish_stream
+from ._stream import AsyncStreamProxy, SyncStreamProxy, finish_stream, track
 
 __all__ = ["RAW_RESPONSE_HEADER", "raw_mode", "wrap_raw_response"]
 
@@ -93,6 +93,7 @@ class _RawResponseProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
         self._self_on_parsed = on_parsed
         self._self_stream: Any = None
         self._self_parsed: dict[Any, Any] = {}
+        track(self)  # left open at exit: its span still ends
 
     def _self_record(self, to: Any, parsed: Any) -> Any:
         call = self._self_call
@@ -116,6 +117,11 @@ class _RawResponseProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
             call.finish()
         if self._self_stream is not None:
             finish_stream(self._self_stream, "closed")
+
+    def _self_end_at_exit(self) -> None:
+        call, self._self_call = self._self_call, None
+        if call is not None:
+            call.finish()
 
     def __del__(self) -> None:
         try:

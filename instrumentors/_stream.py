@@ -31,7 +31,7 @@ from honeyhive_agent.serializer import Attributes
 
 from ._span import INCOMPLETE, STREAM_END, TIME_TO_FIRST_TOKEN, CallSpan
 
-__all__ = ["AsyncStreamProxy", "StreamState", "SyncStreamProxy", "finish_stream"]
+__all__ = ["AsyncStreamProxy", "StreamState", "SyncStreamProxy", "finish_stream", "track"]
 
 
 class StreamState:
@@ -92,8 +92,11 @@ _live: dict[int, weakref.ref[Any]] | None = None
 """Proxies whose span may still be open, by id; created with the first one."""
 
 
-def _track(proxy: Any) -> None:
-    """Remember ``proxy`` until it is collected, so exit can end its span."""
+def track(proxy: Any) -> None:
+    """Remember ``proxy`` until it is collected, so exit can end its span.
+
+    At exit, ``proxy._self_end_at_exit()`` is called if it is still alive.
+    """
     global _live
     live = _live
     if live is None:
@@ -117,8 +120,8 @@ def _end_live_streams() -> None:
     for ref in refs:
         try:
             proxy = ref()
-            if proxy is not None and proxy._self_call is not None:
-                _end(proxy, "exit")
+            if proxy is not None:
+                proxy._self_end_at_exit()
         except Exception:  # noqa: BLE001 - nothing sensible to do at exit
             pass
 
@@ -140,7 +143,7 @@ class SyncStreamProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
         self._self_call: CallSpan | None = call
         self._self_state = state
         self._self_next = wrapped.__next__
-        _track(self)
+        track(self)
 
     def __iter__(self) -> SyncStreamProxy:
         return self
@@ -173,6 +176,10 @@ class SyncStreamProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
         self.__wrapped__.__enter__()
         return self
 
+    def _self_end_at_exit(self) -> None:
+        if self._self_call is not None:
+            _end(self, "exit")
+
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
         try:
             return self.__wrapped__.__exit__(exc_type, exc, tb)
@@ -191,7 +198,7 @@ class AsyncStreamProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
         self._self_call: CallSpan | None = call
         self._self_state = state
         self._self_anext = wrapped.__anext__
-        _track(self)
+        track(self)
 
     def __aiter__(self) -> AsyncStreamProxy:
         return self
@@ -223,6 +230,10 @@ class AsyncStreamProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
     async def __aenter__(self) -> AsyncStreamProxy:
         await self.__wrapped__.__aenter__()
         return self
+
+    def _self_end_at_exit(self) -> None:
+        if self._self_call is not None:
+            _end(self, "exit")
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
         try:

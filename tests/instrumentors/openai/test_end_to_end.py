@@ -134,6 +134,8 @@ async def main():
     return astream
 
 kept = asyncio.run(main())
+raw = client.chat.completions.with_streaming_response.create(model="gpt-raw", messages=hi)
+response = raw.__enter__()  # never closed
 """
 
 
@@ -150,8 +152,8 @@ def test_streams_still_open_at_exit_end_their_span(
     done = subprocess.run([str(runner), sys.executable, str(app), fake.base_url], env=env,
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout) == (0, "Hello \n"), done.stderr
-    spans = {s["name"]: s["attributes"] for s in receiver.wait_for_spans(2)}
-    assert sorted(spans) == ["chat gpt-async", "chat gpt-sync"]
+    spans = {s["name"]: s["attributes"] for s in receiver.wait_for_spans(3)}
+    assert sorted(spans) == ["chat gpt-async", "chat gpt-raw", "chat gpt-sync"]
     sync = spans["chat gpt-sync"]
     assert sync["honeyhive_metadata.incomplete"] is True
     assert sync["honeyhive_metadata.stream_end"] == "exit"
