@@ -21,6 +21,7 @@ not run to completion carry ``honeyhive_metadata.incomplete = true`` and
 from __future__ import annotations
 
 import atexit
+import os
 import weakref
 from typing import Any
 
@@ -104,8 +105,17 @@ def track(proxy: Any) -> None:
         # call is traced), so it runs before their flush.
         live = _live = {}
         atexit.register(_end_live_streams)
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=_forget_live)
     key = id(proxy)
     live[key] = weakref.ref(proxy, lambda _ref: live.pop(key, None))
+
+
+def _forget_live() -> None:
+    """In a forked child: the streams it inherited are the parent's to end."""
+    global _live
+    if _live is not None:
+        _live = {}
 
 
 def _end_live_streams() -> None:

@@ -136,6 +136,12 @@ async def main():
 kept = asyncio.run(main())
 raw = client.chat.completions.with_streaming_response.create(model="gpt-raw", messages=hi)
 response = raw.__enter__()  # never closed
+
+import os
+pid = os.fork()
+if pid == 0:  # a forked child that exits normally: the open streams are not its own
+    sys.exit(0)
+os.waitpid(pid, 0)
 """
 
 
@@ -152,8 +158,10 @@ def test_streams_still_open_at_exit_end_their_span(
     done = subprocess.run([str(runner), sys.executable, str(app), fake.base_url], env=env,
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout) == (0, "Hello \n"), done.stderr
-    spans = {s["name"]: s["attributes"] for s in receiver.wait_for_spans(3)}
+    received = receiver.wait_for_spans(3)
+    spans = {s["name"]: s["attributes"] for s in received}
     assert sorted(spans) == ["chat gpt-async", "chat gpt-raw", "chat gpt-sync"]
+    assert len(received) == 3  # once each: not again from the forked child
     sync = spans["chat gpt-sync"]
     assert sync["honeyhive_metadata.incomplete"] is True
     assert sync["honeyhive_metadata.stream_end"] == "exit"
