@@ -112,10 +112,22 @@ def track(proxy: Any) -> None:
 
 
 def _forget_live() -> None:
-    """In a forked child: the streams it inherited are the parent's to end."""
+    """In a forked child: the calls it inherited are the parent's to end.
+
+    Their proxies here record nothing (not at exit, not when collected).
+    """
     global _live
-    if _live is not None:
-        _live = {}
+    live = _live
+    if live is None:
+        return
+    _live = {}
+    for ref in list(live.values()):
+        try:
+            proxy = ref()
+            if proxy is not None:
+                proxy._self_call = None
+        except Exception:  # noqa: BLE001 - never break a fork
+            pass
 
 
 def _end_live_streams() -> None:

@@ -140,6 +140,9 @@ response = raw.__enter__()  # never closed
 import os
 pid = os.fork()
 if pid == 0:  # a forked child that exits normally: the open streams are not its own
+    del stream
+    import gc
+    gc.collect()
     sys.exit(0)
 os.waitpid(pid, 0)
 """
