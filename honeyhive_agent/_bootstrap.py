@@ -14,9 +14,9 @@ runs uninstrumented.
 
 from __future__ import annotations
 
+import _thread  # not threading: the same lock, without that import at start-up
 import os
 import sys
-import threading
 from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -45,7 +45,7 @@ REPORTED_ENV = "HH_BOOTSTRAP_REPORTED"
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 _started = False
 _config: AgentConfig | None = None
 config_error: Exception | None = None

@@ -13,8 +13,8 @@ import that triggered it.
 
 from __future__ import annotations
 
+import _thread  # threading.RLock() is _thread.RLock(); threading costs start-up time
 import sys
-import threading
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -23,7 +23,7 @@ __all__ = ["clear", "forget", "pending", "when_imported"]
 
 Hook = Callable[[ModuleType], None]
 
-_lock = threading.RLock()
+_lock = _thread.RLock()
 _hooks: dict[str, list[Hook]] = {}
 _finding: set[str] = set()
 

@@ -20,7 +20,7 @@ once: we cannot remove it, and both may then record the call.
 
 from __future__ import annotations
 
-import threading
+import _thread  # threading.RLock() is _thread.RLock(); threading costs start-up time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -76,7 +76,7 @@ PEERS: tuple[Peer, ...] = (
 _OUR_MODULE_PREFIXES = ("instrumentors.", "honeyhive_agent.")
 _GUARD = "_honeyhive_agent_guard"
 
-_lock = threading.RLock()
+_lock = _thread.RLock()
 _policy: dict[str, str] = {}
 """library -> on_conflict, for every library our agent instruments."""
 _ours: dict[str, Any] = {}
