@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import NoReturn
 
 from honeyhive_agent.config._expand import Expanded
-from honeyhive_agent.config._node import Node
+from honeyhive_agent.config._node import Node, Record
 from honeyhive_agent.config.model import EXPORTER_NAMES
 from honeyhive_agent.errors import ConfigurationError
 
@@ -38,11 +37,14 @@ _FALSE = frozenset({"false", "0", "no", "off"})
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-@dataclass(frozen=True)
-class Where:
+class Where(Record):
     """The source being validated: a file (``file`` set) or not (env, arguments)."""
 
+    __slots__ = ("file",)
     file: str | None
+
+    def __init__(self, file: str | None) -> None:
+        object.__setattr__(self, "file", file)
 
     def fail(
         self, reason: str, *, key: str | None, line: int | None, expected: str | None

@@ -15,7 +15,7 @@ from typing import NoReturn, Union
 
 from honeyhive_agent.config import _fields as f
 from honeyhive_agent.config._fields import Validator, Where
-from honeyhive_agent.config._node import Node
+from honeyhive_agent.config._node import Node, Record
 
 PROTOCOLS = ("http/protobuf", "http/json")
 Section = dict[str, Validator]
@@ -73,19 +73,28 @@ TOP_ONLY = ("tracers", "instrumentors", *AGENT_KEYS)
 _TRACER_NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(Record):
     """Where a value was set: for error messages about merged values."""
 
+    __slots__ = ("file", "line", "key")  # noqa: RUF023 - field order (repr, ==)
     file: str | None
     line: int | None
     key: str
 
+    def __init__(self, file: str | None, line: int | None, key: str) -> None:
+        object.__setattr__(self, "file", file)
+        object.__setattr__(self, "line", line)
+        object.__setattr__(self, "key", key)
 
-@dataclass(frozen=True)
-class Setting:
+
+class Setting(Record):
+    __slots__ = ("value", "origin")  # noqa: RUF023 - field order (repr, ==)
     value: object
     origin: Origin
+
+    def __init__(self, value: object, origin: Origin) -> None:
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "origin", origin)
 
 
 Leaves = dict[tuple[str, ...], Setting]
