@@ -91,8 +91,14 @@ def output_message(
     return message
 
 
+USAGE_UNKNOWN = "honeyhive_metadata.usage_unknown"
+
+
 def usage_attributes(out: Attributes, usage: Any) -> None:
     if usage is None:
+        # Say so rather than leave it to be read as 0 tokens (e.g. a stream
+        # whose app set include_usage: false).
+        out[USAGE_UNKNOWN] = True
         return
     prompt_details = getattr(usage, "prompt_tokens_details", None)
     completion_details = getattr(usage, "completion_tokens_details", None)

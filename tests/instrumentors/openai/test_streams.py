@@ -85,6 +85,7 @@ def test_stream_options_without_include_usage_gets_it(
                                                  "include_usage": True}
     assert dumps(traced) == dumps(bare)
     assert SpanSink.attrs(sink.only())["gen_ai.usage.output_tokens"] == 6
+    assert "honeyhive_metadata.usage_unknown" not in SpanSink.attrs(sink.only())
 
 
 def test_explicit_include_usage_false_records_unknown_usage(
@@ -98,6 +99,7 @@ def test_explicit_include_usage_false_records_unknown_usage(
     assert dumps(traced) == dumps(bare)
     attrs = SpanSink.attrs(sink.only())
     assert not [k for k in attrs if "tokens" in k]
+    assert attrs["honeyhive_metadata.usage_unknown"] is True
     assert attrs["honeyhive_outputs.content"] == TEXT
 
 
