@@ -206,6 +206,8 @@ class Sessions:
         # trace_id -> (session id, stamped attributes), oldest first.
         self._traces: OrderedDict[int, tuple[str, Attributes]] = OrderedDict()
         self._traces_lock = threading.Lock()
+        # Traces that were open in the parent when this process was forked.
+        self._forked_traces: frozenset[int] = frozenset()
         # client session id -> the id the backend answered, when they differ.
         self._api_ids: OrderedDict[str, str] = OrderedDict()
         _live.add(self)
@@ -215,6 +217,9 @@ class Sessions:
         # only the forking thread, so fresh locks are safe and needed.
         self._process_lock = threading.Lock()
         self._traces_lock = threading.Lock()
+        # A span of the child under one of the parent's traces has a remote
+        # parent (see _fork) but belongs to that trace's session.
+        self._forked_traces = frozenset(self._traces)
 
     # -- stamping ---------------------------------------------------------------
 
@@ -226,7 +231,7 @@ class Sessions:
         parent = span.parent
         local_root = parent is None or parent.is_remote
         with self._traces_lock:
-            if not local_root:
+            if not local_root or trace_id in self._forked_traces:
                 entry = self._traces.get(trace_id)
                 if entry is not None:
                     return entry[1]

@@ -181,6 +181,43 @@ def test_plain_fork_children_leaving_through_os_exit_deliver_their_spans(
     assert len(session_ids(spans)) == 1
 
 
+def test_per_trace_session_covers_the_forked_workers_of_the_trace(
+    tmp_path: Path, receiver: OtlpReceiver, otlp_env: dict[str, str]
+) -> None:
+    # session.per: trace - a request handed to forked workers is one trace,
+    # hence one session, although the workers' spans have a remote parent.
+    write(tmp_path / "app.py", """
+        import multiprocessing as mp
+        import os
+        from honeyhive_agent import trace
+
+        @trace
+        def work(i):
+            return i
+
+        @trace(event_type="chain")
+        def request():
+            with mp.get_context("fork").Pool(2) as pool:
+                done = pool.map(work, range(2))
+            pid = os.fork()
+            if pid == 0:
+                work(9)
+                os._exit(0)
+            os.waitpid(pid, 0)
+            return done
+
+        if __name__ == "__main__":
+            print(request())
+    """)
+    env = {**otlp_env, "HH_SESSION_PER": "trace"}
+    _bare, traced = run_both(["python", "app.py"], env, cwd=tmp_path, between=receiver.clear)
+    assert traced.stdout == "[0, 1]\n"
+    spans = receiver.wait_for_spans(4)
+    assert sorted(s["name"] for s in spans) == ["request", "work", "work", "work"]
+    assert len({s["trace_id"] for s in spans}) == 1
+    assert len(session_ids(spans)) == 1, [s["attributes"] for s in spans]
+
+
 def test_explicit_session_id_is_joined_not_started(tmp_path: Path) -> None:
     write(tmp_path / "app.py", """
         from honeyhive_agent import trace
