@@ -172,6 +172,32 @@ def _call_wrapper(
     return wrapper
 
 
+def _finisher(
+    record: Callable[[CallSpan, Any], Any], is_async: bool
+) -> Callable[[CallSpan, Any, dict[str, Any]], Any]:
+    """The ``finish`` of :func:`_call_wrapper` for a method whose reply ``record`` ends the span.
+
+    A raw response (``with_raw_response`` / ``with_streaming_response``) is
+    wrapped so that ``record`` sees the parsed reply; if recording fails the
+    span ends without reply attributes and the app gets its result unchanged.
+    """
+
+    def finish(call: CallSpan, result: Any, kwargs: dict[str, Any]) -> Any:
+        try:
+            mode = raw_mode(kwargs)
+            if mode is not None:
+                return wrap_raw_response(
+                    result, mode, call, lambda parsed: record(call, parsed), is_async
+                )
+            return record(call, result)
+        except Exception as exc:  # noqa: BLE001
+            warn_once("anthropic:finish", "anthropic: could not record a reply: %r", exc)
+            call.finish()
+            return result
+
+    return finish
+
+
 def create_wrapper(
     *, is_async: bool = False
 ) -> Callable[[LLMPatcher], Wrapper]:
@@ -188,20 +214,7 @@ def create_wrapper(
             call.finish(message_reply(result, call.serializer))
             return result
 
-        def finish(call: CallSpan, result: Any, kwargs: dict[str, Any]) -> Any:
-            try:
-                mode = raw_mode(kwargs)
-                if mode is not None:
-                    return wrap_raw_response(
-                        result, mode, call, lambda parsed: record(call, parsed), is_async
-                    )
-                return record(call, result)
-            except Exception as exc:  # noqa: BLE001
-                warn_once("anthropic:finish", "anthropic: could not record a reply: %r", exc)
-                call.finish()
-                return result
-
-        return _call_wrapper(inst, op, finish, is_async)
+        return _call_wrapper(inst, op, _finisher(record, is_async), is_async)
 
     return factory
 
@@ -219,20 +232,7 @@ def count_tokens_wrapper(
             call.finish({COUNTED_INPUT_TOKENS: count} if isinstance(count, int) else None)
             return result
 
-        def finish(call: CallSpan, result: Any, kwargs: dict[str, Any]) -> Any:
-            try:
-                mode = raw_mode(kwargs)
-                if mode is not None:
-                    return wrap_raw_response(
-                        result, mode, call, lambda parsed: record(call, parsed), is_async
-                    )
-                return record(call, result)
-            except Exception as exc:  # noqa: BLE001
-                warn_once("anthropic:finish", "anthropic: could not record a reply: %r", exc)
-                call.finish()
-                return result
-
-        return _call_wrapper(inst, op, finish, is_async)
+        return _call_wrapper(inst, op, _finisher(record, is_async), is_async)
 
     return factory
 
