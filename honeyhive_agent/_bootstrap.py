@@ -42,6 +42,9 @@ the id as this run's (started by the run's first exporter), not one the user set
 
 REPORTED_ENV = "HH_BOOTSTRAP_REPORTED"
 """Problems already reported by an ancestor process of this run (comma list)."""
+RUN_DIR_ENV = "HH_RUN_DIR"
+"""The run's starting directory (set by ``honeyhive-run``, else by the first
+bootstrapped process): a relative ``local.path`` is under it in every process."""
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
@@ -144,6 +147,12 @@ def _start(origin: str) -> bool:
     if config.source_file and not os.environ.get("HONEYHIVE_CONFIG"):
         # Children that run in another directory still read this run's file.
         os.environ["HONEYHIVE_CONFIG"] = os.path.abspath(config.source_file)
+    if not os.environ.get(RUN_DIR_ENV):
+        # ... and write to this run's local store (a relative local.path).
+        try:  # noqa: SIM105 - contextlib would cost start-up time
+            os.environ[RUN_DIR_ENV] = os.getcwd()
+        except OSError:
+            pass
     from honeyhive_agent import _fork
 
     _fork.install()

@@ -35,6 +35,10 @@ PID_ENV = "HH_RUN_PID"
 """Set to the launcher's pid; after ``exec`` the program has the same pid, which
 lets the bootstrap tell the program itself from its descendants."""
 
+RUN_DIR_ENV = "HH_RUN_DIR"
+"""The directory the run started in: a relative ``local.path`` is under it in
+every process of the run, whatever directory a child runs in."""
+
 PROG = "honeyhive-run"
 USAGE = (
     f"usage: {PROG} [--config FILE] [--project P] [--session-name N] [--exporter X] "
@@ -223,6 +227,10 @@ def build_env(opts: Options, base: Mapping[str, str] | None = None) -> dict[str,
     if opts.exporters:
         env["HH_EXPORTERS"] = ",".join(opts.exporters)
     env[PID_ENV] = str(os.getpid())
+    try:
+        env[RUN_DIR_ENV] = os.getcwd()
+    except OSError:  # the working directory was removed: children use their own
+        env.pop(RUN_DIR_ENV, None)
     # A new run reports its own problems, even under a run that already did.
     env.pop("HH_BOOTSTRAP_REPORTED", None)
     return env

@@ -26,8 +26,12 @@ class LocalSpanExporter(SpanExporter):
     """
 
     def __init__(self, path: str | os.PathLike[str] = DEFAULT_LOCAL_PATH) -> None:
-        # Resolve now: the app may chdir later, the store stays where it was configured.
-        self.path = os.path.abspath(os.fspath(path))
+        # Resolve now: the app may chdir later, the store stays where it was
+        # configured. A process of a zero-code run that works in another
+        # directory (a child with cwd=...) still writes to the run's store.
+        self.path = os.path.abspath(
+            os.path.join(os.environ.get("HH_RUN_DIR") or os.curdir, os.fspath(path))
+        )
         self.destination = self.path
         self._store: LocalStore | None = None
         self.failed_spans = 0

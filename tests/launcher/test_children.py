@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -283,6 +284,29 @@ def test_children_in_another_directory_use_the_runs_config(
     (span,) = receiver.wait_for_spans(1)
     assert span["attributes"]["honeyhive.project"] == "pinned"
     assert not (tmp_path / "elsewhere" / ".honeyhive").exists()
+
+
+def test_children_in_another_directory_write_to_the_runs_local_store(tmp_path: Path) -> None:
+    # The default local store is under the directory the run started in, so
+    # `honeyhive-agent show` there has the whole session.
+    write(tmp_path / "elsewhere" / "child.py", CHAIN["grandchild.py"])
+    write(tmp_path / "parent.py", """
+        import os, subprocess, sys
+        from honeyhive_agent import trace
+
+        @trace
+        def parent():
+            subprocess.run([sys.executable, "child.py"], cwd="elsewhere")
+            os.chdir("elsewhere")  # the app's own chdir changes nothing either
+
+        parent()
+    """)
+    done = run(["honeyhive-run", "python", "parent.py"], agent_env(), cwd=tmp_path)
+    assert done.stdout == "grandchild deep\n", done.stderr
+    assert not (tmp_path / "elsewhere" / ".honeyhive").exists()
+    shown = run(["honeyhive-agent", "show", "--last", "--json"], agent_env(), cwd=tmp_path)
+    spans = json.loads(shown.stdout)["spans"]
+    assert sorted(s["name"] for s in spans) == ["grandchild_step", "parent"], shown.stderr
 
 
 PROCESS_APP = """

@@ -44,6 +44,7 @@ def test_env_carries_options_and_prepends_bootstrap(tmp_path: Path) -> None:
     assert env["HH_PROJECT"] == "p"
     assert env["HH_SESSION_NAME"] == "n"
     assert env["HH_EXPORTERS"] == "otlp,console"
+    assert env["HH_RUN_DIR"] == str(tmp_path)  # a relative local.path is under it
     # Idempotent: a nested honeyhive-run does not stack the folder twice.
     again = build_env(Options(command=["x"]), env)
     assert again["PYTHONPATH"].split(os.pathsep).count(BOOTSTRAP_DIR) == 1
