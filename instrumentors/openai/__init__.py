@@ -43,10 +43,8 @@ _COMMON = (
     ("temperature", sc.GEN_AI_REQUEST_TEMPERATURE),
     ("top_p", sc.GEN_AI_REQUEST_TOP_P),
 )
-CHAT_PARAMS = (
-    ("max_tokens", _MAX),
-    ("max_completion_tokens", _MAX),
-    *_COMMON,
+# Shared by Chat Completions and (legacy) Completions, in this order after _COMMON.
+_COMPLETION_COMMON = (
     ("stop", sc.GEN_AI_REQUEST_STOP_SEQUENCES),
     ("frequency_penalty", sc.GEN_AI_REQUEST_FREQUENCY_PENALTY),
     ("presence_penalty", sc.GEN_AI_REQUEST_PRESENCE_PENALTY),
@@ -54,6 +52,12 @@ CHAT_PARAMS = (
     ("n", sc.GEN_AI_REQUEST_CHOICE_COUNT),
     ("stream", None),
     ("stream_options", None),
+)
+CHAT_PARAMS = (
+    ("max_tokens", _MAX),
+    ("max_completion_tokens", _MAX),
+    *_COMMON,
+    *_COMPLETION_COMMON,
     ("response_format", None),
     ("tools", None),
     ("tool_choice", None),
@@ -84,13 +88,7 @@ RESPONSES_PARAMS = (
 COMPLETIONS_PARAMS = (
     ("max_tokens", _MAX),
     *_COMMON,
-    ("stop", sc.GEN_AI_REQUEST_STOP_SEQUENCES),
-    ("frequency_penalty", sc.GEN_AI_REQUEST_FREQUENCY_PENALTY),
-    ("presence_penalty", sc.GEN_AI_REQUEST_PRESENCE_PENALTY),
-    ("seed", sc.GEN_AI_REQUEST_SEED),
-    ("n", sc.GEN_AI_REQUEST_CHOICE_COUNT),
-    ("stream", None),
-    ("stream_options", None),
+    *_COMPLETION_COMMON,
     ("best_of", None),
     ("echo", None),
     ("logprobs", None),
