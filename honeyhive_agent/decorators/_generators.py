@@ -69,8 +69,11 @@ def _close(gen: Generator[Any, Any, Any]) -> Callable[[Any], None]:
     return lambda _: gen.close()
 
 
-class GenTrace(TraceSpec):
-    """A generator function: the span covers the whole iteration."""
+class _GeneratorTrace(TraceSpec):
+    """What both generator wrappers share: calling the function only builds
+    the generator, which the subclass's ``_iterate`` wraps; the caller's
+    current context becomes the span's parent.
+    """
 
     __slots__ = ()
 
@@ -84,6 +87,17 @@ class GenTrace(TraceSpec):
             return gen
         traced = self._iterate(hh, gen, instance, args, kwargs, otel_context.get_current())
         return named_like(traced, gen)
+
+    def _iterate(
+        self, hh: Any, gen: Any, instance: Any, args: Args, kwargs: Kwargs, parent: Context
+    ) -> Any:
+        raise NotImplementedError
+
+
+class GenTrace(_GeneratorTrace):
+    """A generator function: the span covers the whole iteration."""
+
+    __slots__ = ()
 
     def _iterate(
         self,
@@ -154,21 +168,10 @@ def _aclose(agen: AsyncGenerator[Any, Any]) -> Callable[[Any], Any]:
     return lambda _: agen.aclose()
 
 
-class AsyncGenTrace(TraceSpec):
+class AsyncGenTrace(_GeneratorTrace):
     """An async generator function: the span covers the whole iteration."""
 
     __slots__ = ()
-
-    def __call__(
-        self, wrapped: Callable[..., Any], instance: Any, args: Args, kwargs: Kwargs
-    ) -> Any:
-        __tracebackhide__ = True  # pytest: show the user's frames
-        hh = self.resolve()
-        agen = wrapped(*args, **kwargs)
-        if hh is None:
-            return agen
-        traced = self._iterate(hh, agen, instance, args, kwargs, otel_context.get_current())
-        return named_like(traced, agen)
 
     async def _iterate(
         self,
