@@ -325,6 +325,9 @@ def _handler(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
             self.send_header("request-id", request_id)
             # Chunked, so a cut connection is a broken body rather than a short one.
             self.send_header("transfer-encoding", "chunked")
+            # We close after the stream: say so, or the client pools the
+            # connection and its next request can race our close.
+            self.send_header("connection", "close")
             for key, value in reply.headers.items():
                 self.send_header(key, value)
             self.end_headers()
