@@ -8,6 +8,8 @@ loaded on first use, so the bootstrap adds almost nothing to start-up.
 
 from __future__ import annotations
 
+from honeyhive_agent._lazy import lazy_getattr
+
 # Not `from typing import TYPE_CHECKING`: `typing` costs this import (and
 # honeyhive-run, which imports the package) several milliseconds.
 TYPE_CHECKING = False
@@ -50,15 +52,7 @@ if TYPE_CHECKING:
     from honeyhive_agent.tracer import shutdown as shutdown
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'honeyhive_agent' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS, globals())
 
 
 def __dir__() -> list[str]:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from honeyhive_agent._lazy import lazy_getattr
+
 _EXPORTS = {
     "MAX_YIELDED_ITEMS": "honeyhive_agent.decorators._generators",
     "enrich_session": "honeyhive_agent.decorators.enrich",
@@ -56,13 +58,7 @@ if TYPE_CHECKING:
     from honeyhive_agent.decorators.traced_class import trace_class as trace_class
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS, globals())
 
 
 def __dir__() -> list[str]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from honeyhive_agent._lazy import lazy_getattr
+
 if TYPE_CHECKING:
     from honeyhive_agent.store.db import AmbiguousSessionError, LocalStore
     from honeyhive_agent.store.records import SessionSummary, StoredSpan
@@ -21,10 +23,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
