@@ -35,6 +35,8 @@ from honeyhive_agent.serializer import Serializer
 if TYPE_CHECKING:
     from opentelemetry import trace as otel_trace
 
+    from honeyhive_agent.tracer.emitter import FinishedSpanEmitter
+
 # wrapt and OpenTelemetry are imported when the first patch is applied (or
 # the first call is checked), not when a library's import registers hooks:
 # `import openai` arms hooks on its resource modules, which openai itself
@@ -125,6 +127,7 @@ class LLMPatcher:
     _hh_tracer: Any = None
     _resolved: bool = False
     _tracer: otel_trace.Tracer | None = None
+    _emitter: FinishedSpanEmitter | None = None
     _serializer: Serializer | None = None
     _failed: bool = False
     _instrumented: bool = False
@@ -219,6 +222,14 @@ class LLMPatcher:
         return tracer
 
     @property
+    def emitter(self) -> FinishedSpanEmitter | None:
+        """Records our finished spans without the SDK's span object, when the
+        tracer's pipeline allows it (see :mod:`honeyhive_agent.tracer.emitter`)."""
+        if not self._resolved:
+            self._resolve()
+        return self._emitter
+
+    @property
     def serializer(self) -> Serializer:
         """The tracer's serializer (``capture_content``, ``redact``, truncation)."""
         serializer = self._serializer
@@ -267,6 +278,7 @@ class LLMPatcher:
             self._hh_tracer = kwargs.get("hh_tracer")
             self._resolved = False
             self._tracer = None
+            self._emitter = None
             self._serializer = None
             self._failed = False
             self._applied = {}
@@ -386,13 +398,24 @@ class LLMPatcher:
             self._tracer = hh.get_otel_tracer(self.scope, version)
             serializer = getattr(hh, "serializer", None)
             self._serializer = serializer if isinstance(serializer, Serializer) else Serializer()
-            return
-        from opentelemetry import trace as otel_trace
+        else:
+            from opentelemetry import trace as otel_trace
 
-        self._tracer = otel_trace.get_tracer(
-            self.scope, version, tracer_provider=self._tracer_provider
-        )
-        self._serializer = Serializer()
+            self._tracer = otel_trace.get_tracer(
+                self.scope, version, tracer_provider=self._tracer_provider
+            )
+            self._serializer = Serializer()
+        self._emitter = _emitter_for(self._tracer)
+
+
+def _emitter_for(tracer: object) -> FinishedSpanEmitter | None:
+    try:
+        from honeyhive_agent.tracer.emitter import FinishedSpanEmitter
+
+        return FinishedSpanEmitter.for_tracer(tracer)
+    except Exception as exc:  # noqa: BLE001 - no SDK, or one we do not know: the slow path
+        logger.debug("finished-span emitter unavailable: %r", exc)
+        return None
 
 
 def _arbitrate_peers(inst: LLMPatcher) -> None:

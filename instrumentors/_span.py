@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace as otel_trace
@@ -33,6 +33,9 @@ from honeyhive_agent.serializer import Attributes, AttributeValue, Serializer, t
 
 # Message helpers live in _messages; re-exported here, where the library
 # instrumentors first found them.
+if TYPE_CHECKING:
+    from honeyhive_agent.tracer.emitter import FinishedSpanEmitter
+
 from ._messages import (
     Message,
     add_messages,
@@ -72,16 +75,19 @@ TIME_TO_FIRST_TOKEN = f"{sc.METRICS}.time_to_first_token_ms"
 class CallSpan:
     """The span of one LLM call; ends exactly once, never raises.
 
-    With ``deferred=True`` the SDK span is only created when it ends (or when
-    :attr:`span` is first read), with the call's start time and parent
-    context: request and response attributes then go through the SDK in one
-    pass, which is most of the per-call cost. The span is not current while
-    the request runs in that mode.
+    With ``deferred=True`` the span is only recorded when it ends (or the SDK
+    span created when :attr:`span` is first read), with the call's start time
+    and parent context. Given an ``emitter``, a call that ends without an
+    exception is recorded complete in one step, without the SDK's span
+    object (:mod:`honeyhive_agent.tracer.emitter`: most of the per-call cost
+    otherwise); else request and response attributes go through the SDK in
+    one pass. The span is not current while the request runs in that mode.
     """
 
     __slots__ = (
         "_attributes",
         "_context",
+        "_emitter",
         "_name",
         "_span",
         "_start_time",
@@ -99,6 +105,7 @@ class CallSpan:
         serializer: Serializer,
         *,
         deferred: bool = False,
+        emitter: FinishedSpanEmitter | None = None,
     ) -> None:
         self.serializer = serializer
         self.start_ns = time.perf_counter_ns()
@@ -109,6 +116,7 @@ class CallSpan:
         self._attributes: Attributes | None = attributes
         self._context: otel_context.Context | None = None
         self._start_time: int | None = None
+        self._emitter = emitter if deferred else None
         if deferred:
             self._start_time = time.time_ns()
             self._context = otel_context.get_current()
@@ -126,6 +134,18 @@ class CallSpan:
         self._span = span
         self._attributes = self._context = None
         return span
+
+    def _emit(self, error: str | None) -> bool:
+        """Record the deferred span complete through the emitter; False if it can't."""
+        emitter, attributes, start_time = self._emitter, self._attributes, self._start_time
+        if emitter is None or attributes is None or start_time is None:
+            return False
+        # emit() keeps the dict when it records the span, leaves it untouched if not.
+        if emitter.emit(self._name, attributes, start_time, time.time_ns(),
+                        context=self._context, error=error):
+            self._attributes = self._context = None
+            return True
+        return False
 
     @property
     def span(self) -> otel_trace.Span:
@@ -150,6 +170,8 @@ class CallSpan:
                 if attributes and self._attributes is not None:
                     self._attributes.update(attributes)
                     attributes = None
+                if self._emit(error):
+                    return
                 span = self._start()
             if attributes:
                 span.set_attributes(attributes)

@@ -17,8 +17,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from opentelemetry.context import Context
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from honeyhive_agent._log import logger, warn_once
@@ -157,9 +156,6 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         return str(getattr(self.exporter, "destination", type(self.exporter).__name__))
 
     # -- SpanProcessor
-
-    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        pass
 
     def on_end(self, span: ReadableSpan) -> None:
         try:

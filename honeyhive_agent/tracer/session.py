@@ -25,7 +25,7 @@ from honeyhive_agent._log import logger
 from honeyhive_agent.config.model import DEFAULT_TRACER
 
 if TYPE_CHECKING:
-    from opentelemetry.sdk.trace import Span
+    from opentelemetry.sdk.trace import ReadableSpan
 
     from honeyhive_agent.api_client import HoneyHiveClient
     from honeyhive_agent.config.model import TracerConfig
@@ -223,7 +223,7 @@ class Sessions:
 
     # -- stamping ---------------------------------------------------------------
 
-    def attributes_for(self, span: Span) -> Attributes:
+    def attributes_for(self, span: ReadableSpan) -> Attributes:
         """The session attributes to stamp on ``span`` (opening a session if due)."""
         if not self.per_trace:
             return self._process_attrs

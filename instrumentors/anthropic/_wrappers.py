@@ -118,7 +118,7 @@ def _start(
             kwargs, serializer, provider=info.provider, server=info.server
         )
         name = span_name(op.operation, kwargs.get("model"))
-        return CallSpan(inst.tracer, name, attrs, serializer, deferred=True)
+        return CallSpan(inst.tracer, name, attrs, serializer, deferred=True, emitter=inst.emitter)
     except Exception as exc:  # noqa: BLE001 - never break the app's call
         warn_once("anthropic:start", "anthropic: could not start a span: %r", exc)
         return None

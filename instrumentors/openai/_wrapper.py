@@ -107,7 +107,8 @@ class _Call:
         endpoint.params.add(attrs, kwargs, serializer)
         endpoint.request(attrs, kwargs, serializer)
         call = CallSpan(
-            inst.tracer, span_name(endpoint.operation, model), attrs, serializer, deferred=True
+            inst.tracer, span_name(endpoint.operation, model), attrs, serializer,
+            deferred=True, emitter=inst.emitter,
         )
         hide = False
         if (
