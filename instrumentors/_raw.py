@@ -27,7 +27,7 @@ import wrapt
 from honeyhive_agent._log import logger
 
 from ._span import CallSpan
-from ._stream import AsyncStreamProxy, SyncStreamProxy, finish_stream, track
+from ._stream import AsyncStreamProxy, Ending, SyncStreamProxy, finish_stream, track
 
 __all__ = ["RAW_RESPONSE_HEADER", "raw_mode", "wrap_raw_response"]
 
@@ -89,17 +89,23 @@ def _replace_cached(response: Any, parsed: Any, replaced: Any) -> None:
 class _RawResponseProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
     def __init__(self, wrapped: Any, call: CallSpan, on_parsed: OnParsed) -> None:
         super().__init__(wrapped)
-        self._self_call: CallSpan | None = call
+        # Dropped or left open at exit without parse()/close(): the span still ends.
+        self._self_ending = Ending(call)
         self._self_on_parsed = on_parsed
         self._self_stream: Any = None
         self._self_parsed: dict[Any, Any] = {}
-        track(self)  # left open at exit: its span still ends
+        track(self, self._self_ending)
+
+    def _self_take(self) -> CallSpan | None:
+        """The call, if its span is still ours to end (then never again)."""
+        ending = self._self_ending
+        call, ending.call = ending.call, None
+        return call
 
     def _self_record(self, to: Any, parsed: Any) -> Any:
-        call = self._self_call
+        call = self._self_take()
         if call is None:  # already recorded: an explicit to= type, or a re-parse
             return self._self_parsed.get(to, parsed)
-        self._self_call = None
         try:
             replaced = self._self_on_parsed(parsed)
         except Exception as exc:  # noqa: BLE001
@@ -112,25 +118,9 @@ class _RawResponseProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
         return replaced
 
     def _self_closed(self) -> None:
-        call, self._self_call = self._self_call, None
-        if call is not None:
-            call.finish()
+        self._self_ending.end("closed")
         if self._self_stream is not None:
             finish_stream(self._self_stream, "closed")
-
-    def _self_end_at_exit(self) -> None:
-        call, self._self_call = self._self_call, None
-        if call is not None:
-            call.finish()
-
-    def __del__(self) -> None:
-        try:
-            call = self._self_call
-            if call is not None:
-                self._self_call = None
-                call.finish()
-        except Exception:  # noqa: BLE001 - finalizer
-            pass
 
 
 class SyncRawResponseProxy(_RawResponseProxy):
@@ -144,7 +134,7 @@ class SyncRawResponseProxy(_RawResponseProxy):
         try:
             parsed = self.__wrapped__.parse()
         except Exception as exc:
-            call, self._self_call = self._self_call, None
+            call = self._self_take()
             if call is not None:
                 call.fail(exc)
             raise
@@ -168,7 +158,7 @@ class AsyncRawResponseProxy(_RawResponseProxy):
         try:
             parsed = await self.__wrapped__.parse()
         except Exception as exc:
-            call, self._self_call = self._self_call, None
+            call = self._self_take()
             if call is not None:
                 call.fail(exc)
             raise

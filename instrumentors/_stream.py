@@ -23,6 +23,7 @@ from __future__ import annotations
 import atexit
 import os
 import weakref
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import wrapt
@@ -32,7 +33,14 @@ from honeyhive_agent.serializer import Attributes
 
 from ._span import INCOMPLETE, STREAM_END, TIME_TO_FIRST_TOKEN, CallSpan
 
-__all__ = ["AsyncStreamProxy", "StreamState", "SyncStreamProxy", "finish_stream", "track"]
+__all__ = [
+    "AsyncStreamProxy",
+    "Ending",
+    "StreamState",
+    "SyncStreamProxy",
+    "finish_stream",
+    "track",
+]
 
 
 class StreamState:
@@ -57,46 +65,124 @@ class StreamState:
         return {}
 
 
+class Ending:
+    """A call whose span must end once, even if its owner is dropped or the
+    process exits first (see :func:`track`)."""
+
+    __slots__ = ("call",)
+
+    def __init__(self, call: CallSpan) -> None:
+        self.call: CallSpan | None = call
+
+    def end(self, how: str, exc: BaseException | None = None) -> None:
+        """End the span (``how``: why; a no-op once ended or forgotten)."""
+        call, self.call = self.call, None
+        if call is not None:
+            call.finish()
+
+    def forget(self) -> None:
+        """Never end the span here (a forked child: it is the parent's)."""
+        self.call = None
+
+
+class _Tracking(Ending):
+    """One stream's span and accumulator; :meth:`end` ends the span once.
+
+    Shared by the proxy and the tap generator (:func:`_tap`) and tracked by
+    the SDK stream's lifetime, not the proxy's: ``for chunk in stream``
+    iterates the SDK stream's own generator, which does not keep the proxy
+    alive.
+    """
+
+    __slots__ = ("state",)
+
+    def __init__(self, call: CallSpan, state: StreamState) -> None:
+        super().__init__(call)
+        self.state = state
+
+    def end(self, how: str, exc: BaseException | None = None) -> None:
+        """End the span once: ``how`` is done/closed/garbage_collected/exit/error."""
+        call = self.call
+        if call is None or call.ended:
+            return
+        self.call = None
+        try:
+            attrs = self.state.attributes(call)
+            first = self.state.first_ns
+            if first:
+                attrs[TIME_TO_FIRST_TOKEN] = call.elapsed_ms(first)
+            if how != "done":
+                attrs[INCOMPLETE] = True
+                attrs[STREAM_END] = how
+        except Exception as err:  # noqa: BLE001
+            warn_once("stream-attributes", "could not record a stream's output: %r", err)
+            attrs = {}
+        if exc is not None:
+            call.fail(exc, attrs)
+        else:
+            call.finish(attrs)
+
+    def on_chunk(self, chunk: Any) -> bool:
+        try:
+            return self.state.on_chunk(chunk)
+        except Exception as err:  # noqa: BLE001 - the chunk still reaches the app
+            warn_once("stream-chunk", "could not record a stream chunk: %r", err)
+            return True
+
+
+def _tap(chunks: Iterator[Any], tracking: _Tracking) -> Iterator[Any]:
+    """Yield ``chunks`` as they come, feeding each to the stream's state."""
+    on_chunk = tracking.state.on_chunk
+    try:
+        for chunk in chunks:
+            try:
+                keep = on_chunk(chunk)
+            except Exception:  # noqa: BLE001 - the chunk still reaches the app
+                keep = tracking.on_chunk(chunk)
+            if keep:
+                yield chunk
+    except GeneratorExit:
+        raise  # closed or collected: close() or the stream's collection ends the span
+    except BaseException as exc:
+        tracking.end("error", exc)
+        raise
+    tracking.end("done")
+
+
+async def _atap(chunks: AsyncIterator[Any], tracking: _Tracking) -> AsyncIterator[Any]:
+    """The async twin of :func:`_tap`."""
+    on_chunk = tracking.state.on_chunk
+    try:
+        async for chunk in chunks:
+            try:
+                keep = on_chunk(chunk)
+            except Exception:  # noqa: BLE001
+                keep = tracking.on_chunk(chunk)
+            if keep:
+                yield chunk
+    except GeneratorExit:
+        raise
+    except BaseException as exc:
+        tracking.end("error", exc)
+        raise
+    tracking.end("done")
+
+
 def _end(proxy: Any, how: str, exc: BaseException | None = None) -> None:
-    """End the proxy's span once: ``how`` is done/closed/garbage_collected/error."""
-    call: CallSpan | None = proxy._self_call
-    if call is None or call.ended:
-        return
-    proxy._self_call = None
-    try:
-        attrs = proxy._self_state.attributes(call)
-        first = getattr(proxy._self_state, "first_ns", 0)
-        if first:
-            attrs[TIME_TO_FIRST_TOKEN] = call.elapsed_ms(first)
-        if how != "done":
-            attrs[INCOMPLETE] = True
-            attrs[STREAM_END] = how
-    except Exception as err:  # noqa: BLE001
-        warn_once("stream-attributes", "could not record a stream's output: %r", err)
-        attrs = {}
-    if exc is not None:
-        call.fail(exc, attrs)
-    else:
-        call.finish(attrs)
+    """End the span of ``proxy`` once."""
+    proxy._self_tracking.end(how, exc)
 
 
-def _collected(proxy: Any) -> None:
-    # __del__ may run on a half-built proxy or at interpreter exit.
-    try:
-        if proxy._self_call is not None:
-            _end(proxy, "garbage_collected")
-    except Exception:  # noqa: BLE001 - nothing sensible to do in a finalizer
-        pass
+_live: dict[int, tuple[weakref.ref[Any], Ending]] | None = None
+"""Calls whose span may still be open, by ``id(ending)``; created with the first."""
 
 
-_live: dict[int, weakref.ref[Any]] | None = None
-"""Proxies whose span may still be open, by id; created with the first one."""
+def track(owner: Any, ending: Ending) -> None:
+    """End ``ending`` when ``owner`` is garbage collected, or at exit.
 
-
-def track(proxy: Any) -> None:
-    """Remember ``proxy`` until it is collected, so exit can end its span.
-
-    At exit, ``proxy._self_end_at_exit()`` is called if it is still alive.
+    ``owner`` is what the app holds (the SDK stream, a raw response); it
+    must not be referenced by ``ending``. At exit, the calls still open end
+    with ``how="exit"``; in a forked child they are forgotten.
     """
     global _live
     live = _live
@@ -104,46 +190,47 @@ def track(proxy: Any) -> None:
         # Registered after the tracers' own exit hooks (they exist before any
         # call is traced), so it runs before their flush.
         live = _live = {}
-        atexit.register(_end_live_streams)
+        atexit.register(_end_live_calls)
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=_forget_live)
-    key = id(proxy)
-    live[key] = weakref.ref(proxy, lambda _ref: live.pop(key, None))
+    key = id(ending)
+
+    def collected(_ref: Any) -> None:
+        live.pop(key, None)
+        try:  # noqa: SIM105 - a weakref callback: nothing sensible to do on failure
+            ending.end("garbage_collected")
+        except Exception:  # noqa: BLE001
+            pass
+
+    try:
+        live[key] = (weakref.ref(owner, collected), ending)
+    except TypeError:  # not weak-referenceable: still ended at exit
+        live[key] = (weakref.ref(ending), ending)
 
 
 def _forget_live() -> None:
-    """In a forked child: the calls it inherited are the parent's to end.
-
-    Their proxies here record nothing (not at exit, not when collected).
-    """
+    """In a forked child: the calls it inherited are the parent's to end."""
     global _live
     live = _live
     if live is None:
         return
     _live = {}
-    for ref in list(live.values()):
-        try:
-            proxy = ref()
-            if proxy is not None:
-                proxy._self_call = None
-        except Exception:  # noqa: BLE001 - never break a fork
-            pass
+    for _, ending in list(live.values()):
+        ending.forget()
 
 
-def _end_live_streams() -> None:
-    """atexit: end the spans of streams still referenced (never iterated out)."""
-    refs: list[weakref.ref[Any]] = []
+def _end_live_calls() -> None:
+    """atexit: end the spans of calls still open (streams never iterated out)."""
+    endings: list[Ending] = []
     for _ in range(3):  # a collection during the copy may drop entries: retry
         try:
-            refs = list((_live or {}).values())
+            endings = [ending for _, ending in (_live or {}).values()]
             break
         except RuntimeError:
             continue
-    for ref in refs:
-        try:
-            proxy = ref()
-            if proxy is not None:
-                proxy._self_end_at_exit()
+    for ending in endings:
+        try:  # noqa: SIM105 - contextlib may be torn down this late
+            ending.end("exit")
         except Exception:  # noqa: BLE001 - nothing sensible to do at exit
             pass
 
@@ -158,35 +245,33 @@ def finish_stream(stream: Any, how: str = "closed") -> None:
 
 
 class SyncStreamProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
-    """A sync SDK stream whose iteration feeds a :class:`StreamState`."""
+    """A sync SDK stream whose chunks feed a :class:`StreamState`.
+
+    The SDKs' streams (``openai.Stream``, ``anthropic.Stream``) iterate their
+    ``_iterator`` generator, in ``__iter__`` and ``__next__`` alike. The proxy
+    puts :func:`_tap` in its place, so iterating costs one generator step per
+    chunk and ``iter(stream)`` is what it is without the agent. A stream of
+    another shape is iterated through the proxy's own ``__next__`` instead.
+    """
 
     def __init__(self, wrapped: Any, call: CallSpan, state: StreamState) -> None:
         super().__init__(wrapped)
-        self._self_call: CallSpan | None = call
-        self._self_state = state
-        self._self_next = wrapped.__next__
-        track(self)
+        tracking = self._self_tracking = _Tracking(call, state)
+        chunks = getattr(wrapped, "_iterator", None)
+        if isinstance(chunks, Iterator):
+            wrapped._iterator = _tap(chunks, tracking)
+            self._self_tapped = True
+            self._self_next = wrapped.__next__
+        else:
+            self._self_tapped = False
+            self._self_next = _tap(iter(wrapped), tracking).__next__
+        track(wrapped, tracking)
 
-    def __iter__(self) -> SyncStreamProxy:
-        return self
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.__wrapped__) if self._self_tapped else self
 
     def __next__(self) -> Any:
-        while True:
-            try:
-                chunk = self._self_next()
-            except StopIteration:
-                _end(self, "done")
-                raise
-            except BaseException as exc:
-                _end(self, "error", exc)
-                raise
-            try:
-                keep = self._self_state.on_chunk(chunk)
-            except Exception as err:  # noqa: BLE001 - the chunk still reaches the app
-                warn_once("stream-chunk", "could not record a stream chunk: %r", err)
-                keep = True
-            if keep:
-                return chunk
+        return self._self_next()
 
     def close(self) -> Any:
         try:
@@ -198,50 +283,34 @@ class SyncStreamProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
         self.__wrapped__.__enter__()
         return self
 
-    def _self_end_at_exit(self) -> None:
-        if self._self_call is not None:
-            _end(self, "exit")
-
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
         try:
             return self.__wrapped__.__exit__(exc_type, exc, tb)
         finally:
             _end(self, "closed")
 
-    def __del__(self) -> None:
-        _collected(self)
-
 
 class AsyncStreamProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
-    """An async SDK stream whose iteration feeds a :class:`StreamState`."""
+    """An async SDK stream whose chunks feed a :class:`StreamState` (see the sync one)."""
 
     def __init__(self, wrapped: Any, call: CallSpan, state: StreamState) -> None:
         super().__init__(wrapped)
-        self._self_call: CallSpan | None = call
-        self._self_state = state
-        self._self_anext = wrapped.__anext__
-        track(self)
+        tracking = self._self_tracking = _Tracking(call, state)
+        chunks = getattr(wrapped, "_iterator", None)
+        if isinstance(chunks, AsyncIterator):
+            wrapped._iterator = _atap(chunks, tracking)
+            self._self_tapped = True
+            self._self_anext = wrapped.__anext__
+        else:
+            self._self_tapped = False
+            self._self_anext = _atap(aiter(wrapped), tracking).__anext__
+        track(wrapped, tracking)
 
-    def __aiter__(self) -> AsyncStreamProxy:
-        return self
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return aiter(self.__wrapped__) if self._self_tapped else self
 
     async def __anext__(self) -> Any:
-        while True:
-            try:
-                chunk = await self._self_anext()
-            except StopAsyncIteration:
-                _end(self, "done")
-                raise
-            except BaseException as exc:
-                _end(self, "error", exc)
-                raise
-            try:
-                keep = self._self_state.on_chunk(chunk)
-            except Exception as err:  # noqa: BLE001
-                warn_once("stream-chunk", "could not record a stream chunk: %r", err)
-                keep = True
-            if keep:
-                return chunk
+        return await self._self_anext()
 
     async def close(self) -> Any:
         try:
@@ -253,15 +322,8 @@ class AsyncStreamProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
         await self.__wrapped__.__aenter__()
         return self
 
-    def _self_end_at_exit(self) -> None:
-        if self._self_call is not None:
-            _end(self, "exit")
-
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
         try:
             return await self.__wrapped__.__aexit__(exc_type, exc, tb)
         finally:
             _end(self, "closed")
-
-    def __del__(self) -> None:
-        _collected(self)

@@ -205,15 +205,6 @@ class _Choice:
         )
 
 
-def _hide_null_usage(chunk: Any) -> None:
-    # With include_usage every chunk carries "usage": null; without it the
-    # field is absent. Unmark it so model_dump(exclude_unset=True) and
-    # to_json() show the app exactly the chunk it asked for.
-    fields = getattr(chunk, "__pydantic_fields_set__", None)
-    if fields is not None:
-        fields.discard("usage")
-
-
 class ChatStreamState(StreamState):
     """Accumulates ``ChatCompletionChunk``s; hides the usage chunk we asked for."""
 
@@ -230,24 +221,35 @@ class ChatStreamState(StreamState):
         self.choices: dict[int, _Choice] = {}
 
     def on_chunk(self, chunk: Any) -> bool:
+        # Once per chunk on the app's thread, right after the SDK parsed it:
+        # one read per field, no helper calls on the common path.
         if self.id is None and chunk.id:  # Azure opens with an id-less filter chunk
             self.id = chunk.id
             self.model = chunk.model
+        choices = chunk.choices
         usage = chunk.usage
         if usage is not None:
             self.usage = usage
+            if not choices:
+                # The usage-only chunk exists because we added include_usage.
+                return not self.hide
         elif self.hide:
-            _hide_null_usage(chunk)
-        choices = chunk.choices
+            # With include_usage every chunk carries "usage": null; without it
+            # the field is absent. Unmark it so model_dump(exclude_unset=True)
+            # and to_json() show the app exactly the chunk it asked for.
+            try:  # noqa: SIM105 - per chunk: no context manager here
+                chunk.__pydantic_fields_set__.discard("usage")
+            except AttributeError:  # pydantic v1 / not a model
+                pass
         if not choices:
-            # The usage-only chunk exists because we added include_usage.
-            return not (self.hide and usage is not None)
+            return True
         if not self.first_ns:
             self.first_ns = perf_counter_ns()
+        accumulated = self.choices
         for choice in choices:
-            acc = self.choices.get(choice.index)
+            acc = accumulated.get(choice.index)
             if acc is None:
-                acc = self.choices[choice.index] = _Choice()
+                acc = accumulated[choice.index] = _Choice()
             delta = choice.delta
             if delta is not None:
                 content = delta.content
@@ -257,13 +259,14 @@ class ChatStreamState(StreamState):
                 if calls:
                     for call in calls:
                         acc.tool_delta(call)
-                if acc.role is None and delta.role:
+                if acc.role is None:
                     acc.role = delta.role
                 refusal = getattr(delta, "refusal", None)
                 if refusal:
                     acc.refusal.append(refusal)
-            if choice.finish_reason:
-                acc.finish = choice.finish_reason
+            finish = choice.finish_reason
+            if finish:
+                acc.finish = finish
         return True
 
     def attributes(self, call: CallSpan) -> Attributes:
