@@ -86,7 +86,7 @@ def _replace_cached(response: Any, parsed: Any, replaced: Any) -> None:
         logger.debug("could not cache the wrapped stream: %r", exc)
 
 
-class _RawResponseProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
+class _RawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
     def __init__(self, wrapped: Any, call: CallSpan, on_parsed: OnParsed) -> None:
         super().__init__(wrapped)
         # Dropped or left open at exit without parse()/close(): the span still ends.

@@ -244,7 +244,7 @@ def finish_stream(stream: Any, how: str = "closed") -> None:
             logger.debug("finish_stream failed: %r", err)
 
 
-class SyncStreamProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
+class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
     """A sync SDK stream whose chunks feed a :class:`StreamState`.
 
     The SDKs' streams (``openai.Stream``, ``anthropic.Stream``) iterate their
@@ -290,7 +290,7 @@ class SyncStreamProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
             _end(self, "closed")
 
 
-class AsyncStreamProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
+class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
     """An async SDK stream whose chunks feed a :class:`StreamState` (see the sync one)."""
 
     def __init__(self, wrapped: Any, call: CallSpan, state: StreamState) -> None:

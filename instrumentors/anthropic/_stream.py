@@ -175,7 +175,7 @@ def _attach(stream: Any, call: CallSpan, state: MessageStreamState, is_async: bo
     stream._raw_stream = proxy_type(raw, call, state)
 
 
-class StreamManagerProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
+class StreamManagerProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
     """``MessageStreamManager`` whose ``__enter__`` starts the call's span."""
 
     def __init__(self, wrapped: Any, start: StartCall, inst: Any) -> None:
@@ -207,7 +207,7 @@ class StreamManagerProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
         return self.__wrapped__.__exit__(exc_type, exc, tb)
 
 
-class AsyncStreamManagerProxy(wrapt.ObjectProxy[Any]):  # type: ignore[misc]
+class AsyncStreamManagerProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
     """``AsyncMessageStreamManager`` whose ``__aenter__`` starts the call's span."""
 
     def __init__(self, wrapped: Any, start: StartCall, inst: Any) -> None:
