@@ -255,3 +255,55 @@ def test_a_dropped_stream_of_another_shape_ends_on_collection(sink: SpanSink) ->
     attrs = sink.attrs(sink.only())
     assert attrs["honeyhive_metadata.stream_end"] == "garbage_collected"
     assert attrs["honeyhive_outputs.content"] == "a"
+
+
+class _Failing(_Recording):
+    __slots__ = ()
+
+    def on_chunk(self, chunk: Any) -> bool:
+        if chunk == "boom":
+            raise RuntimeError("agent bug")
+        return super().on_chunk(chunk)
+
+
+class _Broken(_Chunks):
+    """Raises, as an SDK stream does on a dropped connection, after its items."""
+
+    def __next__(self) -> str:
+        try:
+            return super().__next__()
+        except StopIteration:
+            raise ConnectionError("connection cut") from None
+
+
+def test_a_failing_state_never_costs_the_app_a_chunk_and_sdk_errors_still_reach_it(
+    sink: SpanSink,
+) -> None:
+    proxy = SyncStreamProxy(_Broken(["a", "boom", "b"]), _call(sink), _Failing())
+    got = []
+    with pytest.raises(ConnectionError, match="connection cut"):
+        for chunk in proxy:
+            got.append(chunk)
+    assert got == ["a", "boom", "b"]
+    span = sink.only()
+    assert span.status.status_code.name == "ERROR"
+    attrs = sink.attrs(span)
+    assert attrs["error.type"] == "ConnectionError"
+    assert attrs["honeyhive_outputs.content"] == "ab"  # the state went on after its failure
+
+
+async def test_the_async_tap_tells_its_own_failures_from_the_sdks(sink: SpanSink) -> None:
+    class Broken(_AsyncChunks):
+        async def __anext__(self) -> str:
+            try:
+                return await super().__anext__()
+            except StopAsyncIteration:
+                raise ConnectionError("connection cut") from None
+
+    proxy = AsyncStreamProxy(Broken(["a", "boom", "b"]), _call(sink), _Failing())
+    got = []
+    with pytest.raises(ConnectionError):
+        async for chunk in proxy:
+            got.append(chunk)
+    assert got == ["a", "boom", "b"]
+    assert sink.attrs(sink.only())["error.type"] == "ConnectionError"
