@@ -87,7 +87,11 @@ def openai_stream(chunks: int, usage: bool) -> bytes:
         last = i == chunks - 1
         choice = {"index": 0, "delta": delta, "logprobs": None,
                   "finish_reason": "stop" if last else None}
-        events.append((None, {**base, "choices": [choice]}))
+        chunk = {**base, "choices": [choice]}
+        if usage:
+            # As the API does: with include_usage every chunk carries "usage": null.
+            chunk["usage"] = None
+        events.append((None, chunk))
     if usage:
         usage_body = {"prompt_tokens": 31, "completion_tokens": chunks,
                       "total_tokens": 31 + chunks}

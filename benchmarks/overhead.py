@@ -12,6 +12,12 @@ difference); the table shows the median over rounds.
 Per-chunk cost comes from two stream workloads that differ only in their
 number of chunks: ``(added(long) - added(short)) / (LONG - SHORT)``.
 
+The rounds are spread over several generations of worker processes
+(``--processes``, default 4): a process's hash seed and memory layout make
+the SDK itself a few per cent faster or slower for that process's whole
+life, which alone is a few microseconds per chunk; fresh processes every
+few rounds let that luck average out instead of deciding a mode's number.
+
 Usage::
 
     python benchmarks/overhead.py [--rounds 20] [--modes bare,honeyhive,openllmetry,...]
@@ -38,7 +44,7 @@ from typing import IO
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _overhead_worker import LONG_CHUNKS, SHORT_CHUNKS
-from _util import iqr, median, otlp_sink, table
+from _util import Sink, iqr, median, otlp_sink, table
 from peers import PEERS, PROJECT_PYTHON
 
 WORKER = Path(__file__).resolve().parent / "_overhead_worker.py"
@@ -223,6 +229,20 @@ def verdict(metrics: dict[str, dict[str, float]]) -> tuple[list[str], bool]:
     return lines, ok
 
 
+def start_workers(modes: list[str], sinks: dict[str, Sink], tmp: Path, clock: str,
+                  *, again: bool = False) -> list[Worker]:
+    """Spawn one worker per mode and wait until each is ready (notes on failures)."""
+    spawned = [w for m in modes if (w := spawn(m, sinks[m].url, tmp, clock)) is not None]
+    workers = []
+    for w in spawned:
+        if w.start():
+            workers.append(w)
+        else:
+            what = "restart" if again else "start"
+            print(f"note: mode {w.mode!r} failed to {what}: {w.dead}", file=sys.stderr)
+    return workers
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Per-call/per-chunk instrumentation overhead.")
     parser.add_argument("--rounds", type=int, default=20)
@@ -233,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stat", choices=("median", "mean"), default="median",
                         help="per-call statistic of a block (default median)")
     parser.add_argument("--json", type=Path, help="also write the raw samples here")
+    parser.add_argument("--processes", type=int, default=4,
+                        help="fresh worker processes this many times over the rounds "
+                             "(default 4; see the module docstring)")
     args = parser.parse_args(argv)
     modes = [m for m in args.modes.split(",") if m]
     if "bare" not in modes:
@@ -240,48 +263,58 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     began = time.monotonic()
 
+    processes = max(1, min(args.processes, args.rounds))
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hh-overhead-")))
         # One sink per mode, so the table can show each mode really exported spans.
         sinks = {m: stack.enter_context(otlp_sink()) for m in modes}
-        spawned = [w for m in modes if (w := spawn(m, sinks[m].url, tmp, args.clock)) is not None]
-        workers = []
-        for w in spawned:
-            if w.start():
-                workers.append(w)
-            else:
-                print(f"note: mode {w.mode!r} failed to start: {w.dead}", file=sys.stderr)
-        if not any(w.mode == "bare" for w in workers):
-            print("error: the bare mode did not start", file=sys.stderr)
-            return 2
-        try:
-            for warm in range(2):  # untimed: imports, caches, first-call paths
-                for workload, n in BLOCK.items():
-                    for w in workers:
-                        w.run(workload, max(1, n // (3 - warm)))
-            for r in range(args.rounds):
-                for workload, n in BLOCK.items():
-                    order = list(workers)
-                    rng.shuffle(order)
-                    for w in order:
-                        t = w.run(workload, n, args.stat)
-                        if t is not None:
-                            w.samples.setdefault(workload, []).append(t)
-                print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
-        finally:
+        results: dict[str, Worker] = {}  # per mode: the samples of all its processes
+        lost: set[str] = set()
+        done_rounds = 0
+        for generation in range(processes):
+            rounds = args.rounds * (generation + 1) // processes - done_rounds
+            wanted = [m for m in (results if generation else modes) if m not in lost]
+            workers = start_workers(wanted, sinks, tmp, args.clock, again=generation > 0)
+            if not any(w.mode == "bare" for w in workers):
+                print("error: the bare mode did not start", file=sys.stderr)
+                return 2
             for w in workers:
-                w.stop()
-        for w in workers:
-            if w.dead:
-                print(f"note: mode {w.mode!r} died: {w.dead}", file=sys.stderr)
-        # A dead worker's missing rounds would misalign the pairs: drop it.
-        workers = [w for w in workers if not w.dead]
+                if w.mode in results:
+                    w.samples = results[w.mode].samples  # keep adding to the mode's lists
+                results[w.mode] = w
+            lost.update(m for m in wanted if m not in {w.mode for w in workers})
+            try:
+                for warm in range(2):  # untimed: imports, caches, first-call paths
+                    for workload, n in BLOCK.items():
+                        for w in workers:
+                            w.run(workload, max(1, n // (3 - warm)))
+                for _ in range(rounds):
+                    for workload, n in BLOCK.items():
+                        order = list(workers)
+                        rng.shuffle(order)
+                        for w in order:
+                            t = w.run(workload, n, args.stat)
+                            if t is not None:
+                                w.samples.setdefault(workload, []).append(t)
+                    done_rounds += 1
+                    print(f"round {done_rounds}/{args.rounds} done "
+                          f"(process generation {generation + 1}/{processes})", file=sys.stderr)
+            finally:
+                for w in workers:
+                    w.stop()
+            for w in workers:
+                if w.dead:
+                    print(f"note: mode {w.mode!r} died: {w.dead}", file=sys.stderr)
+                    lost.add(w.mode)
+        # A mode that died or did not restart misses rounds; its pairs would misalign.
+        workers = [w for m, w in results.items() if m not in lost]
         exported = {w.mode: (sinks[w.mode].requests, sinks[w.mode].received_bytes)
                     for w in workers}
 
     rows, metrics = analyse(workers)
     versions = next(iter(w.versions for w in workers))
-    print(f"Overhead, {args.rounds} rounds of paired blocks, {args.clock} clock, "
+    print(f"Overhead, {args.rounds} rounds of paired blocks over {processes} generations "
+          f"of worker processes, {args.clock} clock, "
           f"{args.stat} per call in a block, medians over rounds "
           f"(openai {versions.get('openai')}, anthropic {versions.get('anthropic')}, "
           f"python {sys.version.split()[0]}, {time.monotonic() - began:.0f} s)\n")
