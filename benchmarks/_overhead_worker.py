@@ -235,6 +235,13 @@ def build_workloads(canned_oa: Canned, canned_an: Canned) -> dict[str, Callable[
                                             max_tokens=64, temperature=0.2, stream=True)
         return sum(1 for _ in stream)
 
+    def oa_usage_stream() -> object:
+        # The app asks for usage itself: every mode then gets the same chunks.
+        stream = oa.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES,
+                                            max_tokens=64, temperature=0.2, stream=True,
+                                            stream_options={"include_usage": True})
+        return sum(1 for _ in stream)
+
     def an_call() -> object:
         return an.messages.create(model="claude-sonnet-4-5", system=SYSTEM,
                                   messages=MESSAGES[1:], max_tokens=64)
@@ -250,6 +257,12 @@ def build_workloads(canned_oa: Canned, canned_an: Canned) -> dict[str, Callable[
                                openai_stream(LONG_CHUNKS, True), "text/event-stream", oa_stream),
         "openai.stream.short": (canned_oa, openai_stream(SHORT_CHUNKS, False),
                                 openai_stream(SHORT_CHUNKS, True), "text/event-stream", oa_stream),
+        "openai.ustream.long": (canned_oa, openai_stream(LONG_CHUNKS, False),
+                                openai_stream(LONG_CHUNKS, True), "text/event-stream",
+                                oa_usage_stream),
+        "openai.ustream.short": (canned_oa, openai_stream(SHORT_CHUNKS, False),
+                                 openai_stream(SHORT_CHUNKS, True), "text/event-stream",
+                                 oa_usage_stream),
         "anthropic.call": (canned_an, anthropic_body(), b"", "application/json", an_call),
         "anthropic.stream.long": (canned_an, anthropic_stream(LONG_CHUNKS), b"",
                                   "text/event-stream", an_stream),
