@@ -33,9 +33,6 @@ from honeyhive_agent.serializer import Attributes, AttributeValue, Serializer, t
 
 # Message helpers live in _messages; re-exported here, where the library
 # instrumentors first found them.
-if TYPE_CHECKING:
-    from honeyhive_agent.tracer.emitter import FinishedSpanEmitter
-
 from ._messages import (
     Message,
     add_messages,
@@ -45,6 +42,9 @@ from ._messages import (
     tool_call_part,
     tool_response_part,
 )
+
+if TYPE_CHECKING:
+    from honeyhive_agent.tracer.emitter import FinishedSpanEmitter
 
 __all__ = [
     "CallSpan",
