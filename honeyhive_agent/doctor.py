@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from typing import IO, TYPE_CHECKING, Any
 
@@ -77,21 +77,43 @@ def _destination_url(tracer: TracerConfig, exporter: str) -> str | None:
     return None
 
 
-def check_destination(url: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Check:
-    """Whether ``url`` answers at all: any HTTP status counts, a refused or
-    timed-out connection does not. One GET, nothing is exported."""
+def check_destination(
+    url: str,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    *,
+    headers: Mapping[str, str] | None = None,
+    encoding: str = "protobuf",
+    credentials_hint: str = "the credentials",
+) -> Check:
+    """Whether ``url`` takes an OTLP export with ``headers``.
+
+    One POST of an export request without spans (nothing is recorded): a
+    2xx, 400 or 5xx answer is a reachable endpoint; 401/403 means refused
+    credentials, 404/405 an URL that is no OTLP traces endpoint, and a
+    refused or timed-out connection an unreachable one.
+    """
     import urllib.error
     import urllib.request
 
-    request = urllib.request.Request(url, method="GET")
+    body, content_type = (b"{}", "application/json") if encoding == "json" else (
+        b"", "application/x-protobuf")
+    request = urllib.request.Request(
+        url, data=body, method="POST",
+        headers={**(headers or {}), "Content-Type": content_type},
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            return Check(True, f"{url}  answers (HTTP {response.status})")
+            status = response.status
     except urllib.error.HTTPError as exc:
-        return Check(True, f"{url}  answers (HTTP {exc.code})")
+        status = exc.code
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         return Check(False, f"{url}  UNREACHABLE ({reason})")
+    if status in (401, 403):
+        return Check(False, f"{url}  answers (HTTP {status}): {credentials_hint} REFUSED")
+    if status in (404, 405):
+        return Check(False, f"{url}  answers (HTTP {status}): NOT an OTLP traces endpoint")
+    return Check(True, f"{url}  answers (HTTP {status})")
 
 
 def _check_local(path: str) -> Check:
@@ -105,6 +127,18 @@ def _check_local(path: str) -> Check:
     ok = bool(parent) and os.access(parent, os.W_OK)
     state = "will be created (writable)" if ok else f"NOT WRITABLE ({parent})"
     return Check(ok, f"{path}  {state}")
+
+
+def _probe(tracer: TracerConfig, exporter: str, url: str, timeout_s: float) -> Check:
+    """:func:`check_destination` with the headers and encoding the exporter sends."""
+    from honeyhive_agent.exporters.factory import destination_encoding, destination_headers
+
+    headers = destination_headers(exporter, tracer)
+    encoding = destination_encoding(exporter, tracer)
+    hint = ("the api_key (HH_API_KEY)" if exporter == "honeyhive"
+            else "the otlp.headers (OTEL_EXPORTER_OTLP_HEADERS)")
+    return check_destination(url, timeout_s, headers=headers, encoding=encoding,
+                             credentials_hint=hint)
 
 
 def _check_tracer(tracer: TracerConfig, timeout_s: float) -> Iterator[Check]:
@@ -121,7 +155,7 @@ def _check_tracer(tracer: TracerConfig, timeout_s: float) -> Iterator[Check]:
             if url is None:
                 result = Check(False, "NOT CONFIGURED")
             else:
-                result = check_destination(url, timeout_s)
+                result = _probe(tracer, exporter, url, timeout_s)
                 if exporter == "honeyhive" and not tracer.api_key:
                     result = Check(False, result.text + "; NO api_key (HH_API_KEY)")
                 if exporter == "otlp" and tracer.otlp.resolved_url() is None:

@@ -22,17 +22,32 @@ def _encoding(protocol: str) -> Encoding:
     return "json" if protocol == "http/json" else "protobuf"
 
 
-def build_exporter(name: str, config: TracerConfig) -> SpanExporter | None:
-    """The exporter for one entry of ``exporters:``; ``None`` for an unknown name."""
-    export_timeout_s = config.batch.export_timeout_ms / 1000
+def destination_headers(name: str, config: TracerConfig) -> dict[str, str]:
+    """The headers the ``honeyhive`` or ``otlp`` exporter sends (secrets included)."""
     if name == "honeyhive":
         headers = {"X-Source": config.source}
         if config.api_key:
             headers["Authorization"] = f"Bearer {config.api_key}"
+        return headers
+    if name == "otlp":
+        return dict(config.otlp.headers)
+    return {}
+
+
+def destination_encoding(name: str, config: TracerConfig) -> Encoding:
+    """``protobuf`` or ``json``: how the ``honeyhive`` or ``otlp`` exporter encodes."""
+    protocol = config.honeyhive_protocol if name == "honeyhive" else config.otlp.protocol
+    return _encoding(protocol)
+
+
+def build_exporter(name: str, config: TracerConfig) -> SpanExporter | None:
+    """The exporter for one entry of ``exporters:``; ``None`` for an unknown name."""
+    export_timeout_s = config.batch.export_timeout_ms / 1000
+    if name == "honeyhive":
         return OtlpHttpSpanExporter(
             config.server_url.rstrip("/") + "/opentelemetry/v1/traces",
-            headers=headers,
-            encoding=_encoding(config.honeyhive_protocol),
+            headers=destination_headers(name, config),
+            encoding=destination_encoding(name, config),
             timeout_s=export_timeout_s,
             max_retry_s=export_timeout_s,
         )
@@ -40,8 +55,8 @@ def build_exporter(name: str, config: TracerConfig) -> SpanExporter | None:
         otlp = config.otlp
         return OtlpHttpSpanExporter(
             otlp.resolved_url() or DEFAULT_OTLP_TRACES_URL,
-            headers=dict(otlp.headers),
-            encoding=_encoding(otlp.protocol),
+            headers=destination_headers(name, config),
+            encoding=destination_encoding(name, config),
             timeout_s=min(otlp.timeout_ms, config.batch.export_timeout_ms) / 1000,
             max_retry_s=export_timeout_s,
         )

@@ -42,6 +42,41 @@ def test_reachable_backends_and_masked_secrets(tmp_path: Path, receiver: OtlpRec
     assert receiver.spans == []
 
 
+def test_a_refused_api_key_exits_1(tmp_path: Path) -> None:
+    with FakeHoneyHive(api_key="the-right-key") as hh:
+        env = agent_env({"HH_API_KEY": SECRET, "HH_API_URL": hh.url})
+        done = run(["honeyhive-agent", "doctor", "--timeout", "2"], env, cwd=tmp_path)
+        accepted = agent_env({"HH_API_KEY": "the-right-key", "HH_API_URL": hh.url})
+        good = run(["honeyhive-agent", "doctor", "--timeout", "2"], accepted, cwd=tmp_path)
+    assert done.returncode == 1, done.stdout
+    assert "HTTP 401" in done.stdout
+    assert "the api_key (HH_API_KEY) REFUSED" in done.stdout
+    assert SECRET not in done.stdout + done.stderr
+    assert good.returncode == 0, good.stdout
+
+
+def test_otlp_headers_are_sent_and_a_wrong_path_is_reported(tmp_path: Path) -> None:
+    with FakeHoneyHive(api_key="tok") as hh:
+        # The collector wants the header the config gives; and a URL that is not
+        # an OTLP traces endpoint is a problem, not "reachable".
+        write(tmp_path / "honeyhive.yaml", f"""
+            exporters: [otlp]
+            otlp:
+              traces_endpoint: {hh.traces_url}
+              headers: {{authorization: "Bearer tok"}}
+        """)
+        ok = run(["honeyhive-agent", "doctor", "--timeout", "2"], agent_env({}), cwd=tmp_path)
+        write(tmp_path / "honeyhive.yaml", f"""
+            exporters: [otlp]
+            otlp:
+              traces_endpoint: {hh.url}/v1/nope
+        """)
+        wrong = run(["honeyhive-agent", "doctor", "--timeout", "2"], agent_env({}), cwd=tmp_path)
+    assert ok.returncode == 0, ok.stdout
+    assert wrong.returncode == 1, wrong.stdout
+    assert "NOT an OTLP traces endpoint" in wrong.stdout
+
+
 def test_unreachable_backend_exits_1(tmp_path: Path) -> None:
     env = agent_env({"HH_EXPORTERS": "otlp", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": closed_url()})
     done = run(["honeyhive-agent", "doctor", "--timeout", "1"], env, cwd=tmp_path)
