@@ -234,33 +234,19 @@ def run_name(orig_argv: list[str] | None = None) -> str:
     """What this run is called: ``app.py``, ``myapp.server``, ``uvicorn``, ``python -c``.
 
     From the interpreter's original command line, which (unlike
-    ``sys.argv``) is complete when ``sitecustomize`` runs; it follows
-    :func:`honeyhive_agent.tracer.session.default_session_name`, which cannot
-    be imported this early without the OpenTelemetry SDK.
+    ``sys.argv``) is complete when ``sitecustomize`` runs, read with the
+    parser :func:`honeyhive_agent.tracer.session.default_session_name` uses
+    (that module cannot be imported this early without the OpenTelemetry SDK).
     """
+    from honeyhive_agent._pycmd import python_target
+
     args = list(getattr(sys, "orig_argv", None) or []) if orig_argv is None else orig_argv
-    i = 1
-    while i < len(args):
-        arg = args[i]
-        if arg == "-" or not arg.startswith("-"):
-            break
-        if arg == "--" or arg.startswith("--"):
-            i += 1
-            continue
-        for j, flag in enumerate(arg[1:], start=1):
-            rest = arg[j + 1 :]
-            if flag == "c":
-                return "python -c"
-            if flag == "m":
-                module = rest or (args[i + 1] if i + 1 < len(args) else "")
-                return module.removesuffix(".__main__") or "python"
-            if flag in "WX":
-                if not rest:
-                    i += 1
-                break
-        i += 1
-    script = args[i] if i < len(args) else ""
-    base = os.path.basename(script)
+    kind, what = python_target(args[1:])
+    if kind == "c":
+        return "python -c"
+    if kind == "m":
+        return what.removesuffix(".__main__") or "python"
+    base = os.path.basename(what)
     return base if base and base != "-" else "python"
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from honeyhive_agent import semconv
 from honeyhive_agent._log import logger
+from honeyhive_agent._pycmd import python_target
 from honeyhive_agent.config.model import DEFAULT_TRACER
 
 if TYPE_CHECKING:
@@ -39,9 +40,6 @@ MAX_TRACKED_TRACES = 8192
 # Entry points that run the app on the agent's behalf; never a session name.
 _AGENT_MODULES = ("honeyhive_agent", "opentelemetry.instrumentation", "runpy")
 _AGENT_SCRIPTS = ("honeyhive-run", "honeyhive-agent", "opentelemetry-instrument")
-
-# Options of the `python` command that take a value (`-W default`, `-X dev`).
-_PYTHON_OPTS_WITH_VALUE = "WX"
 
 Attributes = dict[str, str]
 
@@ -92,29 +90,11 @@ def _is_agent_module(name: str) -> bool:
 
 def _from_python_command(args: Sequence[str]) -> str | None:
     """The module of ``python [opts] -m MOD``, or ``python -c``; None otherwise."""
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg == "-" or not arg.startswith("-") or arg == "--":
-            return None
-        if arg.startswith("--"):
-            i += 1
-            continue
-        # A group of short options: `-u`, `-um mod`, `-Wignore`, `-X dev`.
-        for j, flag in enumerate(arg[1:], start=1):
-            rest = arg[j + 1 :]
-            if flag == "c":
-                return "python -c"
-            if flag == "m":
-                module = rest or (args[i + 1] if i + 1 < len(args) else "")
-                if not module or _is_agent_module(module):
-                    return None
-                return module.removesuffix(".__main__")
-            if flag in _PYTHON_OPTS_WITH_VALUE:
-                if not rest:
-                    i += 1
-                break
-        i += 1
+    kind, what = python_target(args)
+    if kind == "c":
+        return "python -c"
+    if kind == "m" and what and not _is_agent_module(what):
+        return what.removesuffix(".__main__")
     return None
 
 
