@@ -134,12 +134,10 @@ class FinishedSpanEmitter:
         "_sampler",
         "_scope",
         "_stampers",
-        "_tracer",
         "_usable",
     )
 
     def __init__(self, tracer: SdkTracer, multi: SynchronousMultiSpanProcessor) -> None:
-        self._tracer = tracer
         self._multi = multi
         self._sampler: Sampler = tracer.sampler
         # The SDK's default, ParentBased(ALWAYS_ON), decided inline below.
