@@ -23,7 +23,7 @@ from __future__ import annotations
 import atexit
 import os
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import wrapt
@@ -32,6 +32,7 @@ from honeyhive_agent._log import logger, warn_once
 from honeyhive_agent.serializer import Attributes
 
 from ._span import INCOMPLETE, STREAM_END, TIME_TO_FIRST_TOKEN, CallSpan
+from ._wire import install, shown
 
 __all__ = [
     "AsyncStreamProxy",
@@ -48,18 +49,30 @@ class StreamState:
 
     :meth:`on_chunk` runs once per chunk on the app's thread: keep it to a
     few attribute reads and appends. It returns False to hide the chunk from
-    the caller. :meth:`attributes` runs once, at the end.
+    the caller. A state with ``reads_events`` gets each event's JSON instead,
+    in :meth:`on_data`, before the SDK builds the chunk (see :mod:`._wire`);
+    :meth:`on_chunk` then serves only streams that cannot be read that way.
+    :meth:`attributes` runs once, at the end.
     Set ``first_ns`` (``time.perf_counter_ns()``) at the first chunk that
     carries output: it becomes ``honeyhive_metrics.time_to_first_token_ms``.
     """
 
     __slots__ = ("first_ns",)
+    reads_events = False
 
     def __init__(self) -> None:
         self.first_ns = 0
 
     def on_chunk(self, chunk: Any) -> bool:
         return True
+
+    def on_data(self, data: dict[str, Any]) -> bool:
+        """One event's JSON (read it, never change it); False: the app must not see it."""
+        return True
+
+    def unset_field(self) -> str | None:
+        """A field only our request made the server send, to unmark in each chunk built."""
+        return None
 
     def attributes(self, call: CallSpan) -> Attributes:
         return {}
@@ -123,60 +136,55 @@ class _Tracking(Ending):
             call.finish(attrs)
 
 
-_PULLING = object()
-"""Marks that the tap is waiting on the SDK (an exception then is the SDK's)."""
+def _tap(
+    chunks: Iterator[Any], tracking: _Tracking, owner: Any, on_chunk: Callable[[Any], bool]
+) -> Iterator[Any]:
+    """Yield ``chunks`` as they come, each that ``on_chunk`` (the state's, or
+    :data:`._wire.shown`) passes.
 
+    ``owner``, the SDK stream, is held until the span has ended: the app may
+    iterate the tap alone, and the stream's collection ends a span too.
 
-def _tap(chunks: Iterator[Any], tracking: _Tracking) -> Iterator[Any]:
-    """Yield ``chunks`` as they come, feeding each to the stream's state.
-
-    The per-chunk loop is kept to the call and the yield. An exception is
-    told apart by ``chunk``: still ``_PULLING`` means the SDK raised (the app
-    gets it, the span records it); a chunk means our state failed on it (the
-    app still gets the chunk, warned once, and iteration goes on).
+    An exception from the SDK reaches the app and ends the span; one from
+    the state is ours: the app still gets the chunk, it is warned once, and
+    iteration goes on. (``try`` costs nothing per chunk on CPython >= 3.11.)
     """
-    on_chunk = tracking.state.on_chunk
-    while True:
-        chunk: Any = _PULLING
-        try:
-            for chunk in chunks:
-                if on_chunk(chunk):
-                    yield chunk
-                chunk = _PULLING
-        except GeneratorExit:
-            raise  # closed or collected: close() or the stream's collection ends the span
-        except BaseException as exc:
-            if chunk is _PULLING or not isinstance(exc, Exception):
-                tracking.end("error", exc)
-                raise
-            warn_once("stream-chunk", "could not record a stream chunk: %r", exc)
-            yield chunk
-            continue
-        tracking.end("done")
-        return
+    try:
+        for chunk in chunks:
+            try:
+                visible = on_chunk(chunk)
+            except Exception as exc:  # noqa: BLE001 - our failure, not the app's
+                warn_once("stream-chunk", "could not record a stream chunk: %r", exc)
+                visible = True
+            if visible:
+                yield chunk
+    except GeneratorExit:
+        raise  # closed or collected: close() or the stream's collection ends the span
+    except BaseException as exc:
+        tracking.end("error", exc)
+        raise
+    tracking.end("done")
 
 
-async def _atap(chunks: AsyncIterator[Any], tracking: _Tracking) -> AsyncIterator[Any]:
+async def _atap(
+    chunks: AsyncIterator[Any], tracking: _Tracking, owner: Any, on_chunk: Callable[[Any], bool]
+) -> AsyncIterator[Any]:
     """The async twin of :func:`_tap`."""
-    on_chunk = tracking.state.on_chunk
-    while True:
-        chunk: Any = _PULLING
-        try:
-            async for chunk in chunks:
-                if on_chunk(chunk):
-                    yield chunk
-                chunk = _PULLING
-        except GeneratorExit:
-            raise
-        except BaseException as exc:
-            if chunk is _PULLING or not isinstance(exc, Exception):
-                tracking.end("error", exc)
-                raise
-            warn_once("stream-chunk", "could not record a stream chunk: %r", exc)
-            yield chunk
-            continue
-        tracking.end("done")
-        return
+    try:
+        async for chunk in chunks:
+            try:
+                visible = on_chunk(chunk)
+            except Exception as exc:  # noqa: BLE001
+                warn_once("stream-chunk", "could not record a stream chunk: %r", exc)
+                visible = True
+            if visible:
+                yield chunk
+    except GeneratorExit:
+        raise
+    except BaseException as exc:
+        tracking.end("error", exc)
+        raise
+    tracking.end("done")
 
 
 def _end(proxy: Any, how: str, exc: BaseException | None = None) -> None:
@@ -255,14 +263,56 @@ def finish_stream(stream: Any, how: str = "closed") -> None:
             logger.debug("finish_stream failed: %r", err)
 
 
+def _per_chunk(stream: Any, events: Any, state: StreamState) -> Callable[[Any], bool]:
+    """What the tap calls per chunk: :data:`._wire.shown` when the state reads
+    the events' JSON (:func:`._wire.install`), else the state's ``on_chunk``."""
+    if state.reads_events and install(stream, events, state.on_data, state.unset_field()):
+        return shown
+    return state.on_chunk
+
+
+def _reyield(self: Any) -> Iterator[Any]:
+    for item in self._iterator:  # noqa: UP028 - the SDK's own form, compared by bytecode
+        yield item
+
+
+async def _areyield(self: Any) -> AsyncIterator[Any]:
+    async for item in self._iterator:
+        yield item
+
+
+_reyielding: dict[tuple[type, str], bool] = {}
+
+
+def _reyields(cls: type, name: str, reference: Any) -> bool:
+    """Whether ``cls.<name>`` only re-yields ``self._iterator``, as ``reference`` does.
+
+    openai's streams' ``__iter__`` / ``__aiter__`` do (anthropic's also feed
+    an observer): for those the proxy hands out the tap itself instead of the
+    SDK's generator around it, so a chunk costs one generator level, as bare.
+    """
+    key = (cls, name)
+    plain = _reyielding.get(key)
+    if plain is None:
+        code, ref = getattr(getattr(cls, name, None), "__code__", None), reference.__code__
+        plain = _reyielding[key] = (
+            code is not None
+            and code.co_code == ref.co_code
+            and code.co_names == ref.co_names
+            and code.co_flags == ref.co_flags
+        )
+    return plain
+
+
 class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
     """A sync SDK stream whose chunks feed a :class:`StreamState`.
 
     The SDKs' streams (``openai.Stream``, ``anthropic.Stream``) iterate their
     ``_iterator`` generator, in ``__iter__`` and ``__next__`` alike. The proxy
-    puts :func:`_tap` in its place, so iterating costs one generator step per
-    chunk and ``iter(stream)`` is what it is without the agent. A stream of
-    another shape is iterated through the proxy's own ``__next__`` instead.
+    puts :func:`_tap` in its place; where the SDK's ``__iter__`` only
+    re-yields it (openai), ``iter(stream)`` is the tap itself, so a chunk
+    costs the same generator steps as without the agent. A stream of another
+    shape is iterated through the proxy's own ``__next__`` instead.
     """
 
     def __init__(self, wrapped: Any, call: CallSpan, state: StreamState) -> None:
@@ -270,16 +320,19 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
         tracking = self._self_tracking = _Tracking(call, state)
         chunks = getattr(wrapped, "_iterator", None)
         if isinstance(chunks, Iterator):
-            wrapped._iterator = _tap(chunks, tracking)
-            self._self_tapped = True
+            tap = wrapped._iterator = _tap(
+                chunks, tracking, wrapped, _per_chunk(wrapped, chunks, state)
+            )
+            self._self_iter = tap if _reyields(type(wrapped), "__iter__", _reyield) else None
             self._self_next = wrapped.__next__
         else:
-            self._self_tapped = False
-            self._self_next = _tap(iter(wrapped), tracking).__next__
+            self._self_iter = self
+            self._self_next = _tap(iter(wrapped), tracking, wrapped, state.on_chunk).__next__
         track(wrapped, tracking)
 
     def __iter__(self) -> Iterator[Any]:
-        return iter(self.__wrapped__) if self._self_tapped else self
+        it = self._self_iter
+        return iter(self.__wrapped__) if it is None else it
 
     def __next__(self) -> Any:
         return self._self_next()
@@ -309,16 +362,19 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
         tracking = self._self_tracking = _Tracking(call, state)
         chunks = getattr(wrapped, "_iterator", None)
         if isinstance(chunks, AsyncIterator):
-            wrapped._iterator = _atap(chunks, tracking)
-            self._self_tapped = True
+            tap = wrapped._iterator = _atap(
+                chunks, tracking, wrapped, _per_chunk(wrapped, chunks, state)
+            )
+            self._self_aiter = tap if _reyields(type(wrapped), "__aiter__", _areyield) else None
             self._self_anext = wrapped.__anext__
         else:
-            self._self_tapped = False
-            self._self_anext = _atap(aiter(wrapped), tracking).__anext__
+            self._self_aiter = self
+            self._self_anext = _atap(aiter(wrapped), tracking, wrapped, state.on_chunk).__anext__
         track(wrapped, tracking)
 
     def __aiter__(self) -> AsyncIterator[Any]:
-        return aiter(self.__wrapped__) if self._self_tapped else self
+        it = self._self_aiter
+        return aiter(self.__wrapped__) if it is None else it
 
     async def __anext__(self) -> Any:
         return await self._self_anext()

@@ -9,6 +9,7 @@ from typing import Any
 from honeyhive_agent import semconv as sc
 from honeyhive_agent.serializer import Attributes, Serializer
 
+from .._fields import fields_of, fields_set_of
 from .._span import (
     CallSpan,
     Message,
@@ -52,13 +53,13 @@ def input_messages(messages: Any) -> tuple[list[Message], list[dict[str, Any]]]:
             for call in get(message, "tool_calls") or ():
                 function = get(call, "function")
                 parts.append(
-                    tool_call_part(get(call, "id"), get(function, "name"),
-                                   get(function, "arguments"))
+                    tool_call_part(
+                        get(call, "id"), get(function, "name"), get(function, "arguments")
+                    )
                 )
             legacy = get(message, "function_call")
             if legacy:
-                parts.append(tool_call_part(None, get(legacy, "name"),
-                                            get(legacy, "arguments")))
+                parts.append(tool_call_part(None, get(legacy, "name"), get(legacy, "arguments")))
         if role in _SYSTEM_ROLES:
             system.extend(parts)
         out.append({"role": role, "parts": parts})
@@ -72,9 +73,7 @@ def _as_text(content: Any) -> Any:
     return content
 
 
-def output_message(
-    role: Any, content: Any, refusal: Any, tool_calls: Any, finish: Any
-) -> Message:
+def output_message(role: Any, content: Any, refusal: Any, tool_calls: Any, finish: Any) -> Message:
     parts: list[dict[str, Any]] = []
     if content:
         parts.append(text_part(content))
@@ -100,14 +99,14 @@ def usage_attributes(out: Attributes, usage: Any) -> None:
         # whose app set include_usage: false).
         out[USAGE_UNKNOWN] = True
         return
-    prompt_details = getattr(usage, "prompt_tokens_details", None)
-    completion_details = getattr(usage, "completion_tokens_details", None)
+    # get(): a stream's usage is JSON, and older SDKs keep unknown fields as dicts
+    prompt_details = get(usage, "prompt_tokens_details")
+    completion_details = get(usage, "completion_tokens_details")
     add_usage(
         out,
-        input_tokens=getattr(usage, "prompt_tokens", None),
-        output_tokens=getattr(usage, "completion_tokens", None),
-        total_tokens=getattr(usage, "total_tokens", None),
-        # get(): older SDKs keep these unknown fields as plain dicts
+        input_tokens=get(usage, "prompt_tokens"),
+        output_tokens=get(usage, "completion_tokens"),
+        total_tokens=get(usage, "total_tokens"),
         cache_read=get(prompt_details, "cached_tokens"),
         reasoning=get(completion_details, "reasoning_tokens"),
     )
@@ -139,8 +138,11 @@ class ChatEndpoint(Endpoint):
 
     def response(self, out: Attributes, result: Any, serializer: Serializer) -> str | None:
         # ``result`` is always an SDK model here: plain attribute reads.
-        add_response_meta(out, response_id=getattr(result, "id", None),
-                          response_model=getattr(result, "model", None))
+        add_response_meta(
+            out,
+            response_id=getattr(result, "id", None),
+            response_model=getattr(result, "model", None),
+        )
         usage_attributes(out, getattr(result, "usage", None))
         reasons: list[str] = []
         outputs: list[Message] = []
@@ -168,6 +170,15 @@ class ChatEndpoint(Endpoint):
         return ChatStreamState(self, serializer, hide_usage)
 
 
+def _plain_choice(choice: Any) -> dict[str, Any]:
+    """A streamed choice model as its JSON would read (for on_data)."""
+    fields = dict(fields_of(choice))
+    delta = fields.get("delta")
+    if delta is not None:
+        fields["delta"] = fields_of(delta)
+    return fields
+
+
 class _Choice:
     """One choice being streamed: text pieces, tool calls by index, finish."""
 
@@ -180,20 +191,35 @@ class _Choice:
         self.tools: dict[int, list[Any]] = {}
         self.finish: Any = None
 
+    def other_delta(self, delta: Mapping[str, Any]) -> None:
+        """Fold what a delta carries besides content: role, tool calls, refusal."""
+        if self.role is None:
+            self.role = delta.get("role")
+        calls = delta.get("tool_calls")
+        if calls:
+            for call in calls:
+                self.tool_delta(call)
+        refusal = delta.get("refusal")
+        if refusal:
+            self.refusal.append(refusal)
+
     def tool_delta(self, delta: Any) -> None:
+        """One tool-call delta (JSON, or a model from on_chunk)."""
         index = get(delta, "index", 0)
         slot = self.tools.get(index)
         if slot is None:
             slot = self.tools[index] = [None, None, []]  # id, name, argument pieces
-        call_id = delta.id
+        call_id = get(delta, "id")
         if call_id:
             slot[0] = call_id
-        function = delta.function
+        function = get(delta, "function")
         if function is not None:
-            if function.name:
-                slot[1] = function.name
-            if function.arguments:
-                slot[2].append(function.arguments)
+            name = get(function, "name")
+            if name:
+                slot[1] = name
+            arguments = get(function, "arguments")
+            if arguments:
+                slot[2].append(arguments)
 
     def message(self) -> Message:
         calls = [
@@ -220,54 +246,63 @@ class ChatStreamState(StreamState):
         self.usage: Any = None
         self.choices: dict[int, _Choice] = {}
 
-    def on_chunk(self, chunk: Any) -> bool:
-        # Once per chunk on the app's thread, right after the SDK parsed it:
-        # one read per field, no helper calls on the common path.
-        if self.id is None and chunk.id:  # Azure opens with an id-less filter chunk
-            self.id = chunk.id
-            self.model = chunk.model
-        choices = chunk.choices
-        usage = chunk.usage
-        if usage is not None:
-            self.usage = usage
-            if not choices:
-                # The usage-only chunk exists because we added include_usage.
-                return not self.hide
-        elif self.hide:
-            # With include_usage every chunk carries "usage": null; without it
-            # the field is absent. Unmark it so model_dump(exclude_unset=True)
-            # and to_json() show the app exactly the chunk it asked for.
-            try:  # noqa: SIM105 - per chunk: no context manager here
-                chunk.__pydantic_fields_set__.discard("usage")
-            except AttributeError:  # pydantic v1 / not a model
-                pass
-        if not choices:
-            return True
-        if not self.first_ns:
-            self.first_ns = perf_counter_ns()
+    reads_events = True
+
+    def on_data(self, data: dict[str, Any]) -> bool:
+        # Once per chunk on the app's thread, with the chunk's JSON, before
+        # the SDK builds the model (see _wire). A content delta is a few
+        # dict reads and an append; anything else goes to _edge_data.
+        choices = data.get("choices")
+        usage = data.get("usage")
+        if (usage is not None or not choices or not self.first_ns) and not self._edge_data(
+            data, choices, usage
+        ):
+            return False
         accumulated = self.choices
-        for choice in choices:
-            acc = accumulated.get(choice.index)
+        for choice in choices or ():
+            index = choice.get("index", 0)
+            acc = accumulated.get(index)
             if acc is None:
-                acc = accumulated[choice.index] = _Choice()
-            delta = choice.delta
-            if delta is not None:
-                content = delta.content
+                acc = accumulated[index] = _Choice()
+            delta = choice.get("delta")
+            if delta:
+                content = delta.get("content")
                 if content:
                     acc.text.append(content)
-                calls = delta.tool_calls
-                if calls:
-                    for call in calls:
-                        acc.tool_delta(call)
-                if acc.role is None:
-                    acc.role = delta.role
-                refusal = getattr(delta, "refusal", None)
-                if refusal:
-                    acc.refusal.append(refusal)
-            finish = choice.finish_reason
+                if content is None or len(delta) != 1:
+                    acc.other_delta(delta)
+            finish = choice.get("finish_reason")
             if finish:
                 acc.finish = finish
         return True
+
+    def _edge_data(self, data: dict[str, Any], choices: Any, usage: Any) -> bool:
+        """The first chunks, choice-less ones, any with usage: whether the app sees it."""
+        if self.id is None and data.get("id"):  # Azure opens with an id-less filter chunk
+            self.id = data["id"]
+            self.model = data.get("model")
+        if usage is not None:
+            self.usage = usage
+            if not choices:
+                return not self.hide  # the usage-only chunk that we asked for
+        if choices and not self.first_ns:
+            self.first_ns = perf_counter_ns()
+        return True
+
+    def unset_field(self) -> str | None:
+        # With include_usage every chunk carries "usage": null; without it the
+        # field is absent: unmark it where we added it.
+        return "usage" if self.hide else None
+
+    def on_chunk(self, chunk: Any) -> bool:
+        """A stream whose events could not be read as JSON: read its models."""
+        fields = fields_of(chunk)
+        data = {key: fields.get(key) for key in ("id", "model", "usage")}
+        data["choices"] = [_plain_choice(choice) for choice in fields["choices"] or ()]
+        show = self.on_data(data)
+        if show and self.hide:
+            fields_set_of(chunk).discard("usage")  # as _wire does to the chunks it builds
+        return show
 
     def attributes(self, call: CallSpan) -> Attributes:
         out: Attributes = {}

@@ -13,6 +13,7 @@ import openai
 import pytest
 from opentelemetry import context as otel_context
 
+from instrumentors import _stream
 from instrumentors.openai import OpenAIInstrumentor, _chat
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -127,14 +128,21 @@ def test_internal_failure_at_start_never_breaks_the_call(
     assert sink.spans() == []
 
 
+@pytest.mark.parametrize("reader", ["on_data", "on_chunk"])
 def test_internal_failure_in_chunks_never_breaks_the_stream(
-    client: openai.OpenAI, sink: SpanSink, monkeypatch: pytest.MonkeyPatch
+    client: openai.OpenAI, sink: SpanSink, monkeypatch: pytest.MonkeyPatch, reader: str
 ) -> None:
+    calls: list[Any] = []
+
     def explode(self: Any, chunk: Any) -> bool:
+        calls.append(chunk)
         raise RuntimeError("agent bug")
 
-    monkeypatch.setattr(_chat.ChatStreamState, "on_chunk", explode)
+    monkeypatch.setattr(_chat.ChatStreamState, reader, explode)
+    if reader == "on_chunk":  # the path of streams whose events cannot be read as JSON
+        monkeypatch.setattr(_stream, "install", lambda *args: False)
     chunks = list(client.chat.completions.create(model="gpt-4o", messages=USER, stream=True))
+    assert calls  # the failing reader really was the one used
     # Our state could not decide to hide the usage chunk: the app sees it, and
     # every content chunk arrives; the span still ends.
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == TEXT

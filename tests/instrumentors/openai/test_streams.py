@@ -11,6 +11,8 @@ import openai
 import pytest
 from opentelemetry.trace import StatusCode
 
+from instrumentors import _stream
+from instrumentors._wire import WireClient
 from instrumentors.openai import OpenAIInstrumentor
 from tests.fakes.openai_server import FakeOpenAI, ToolCall
 
@@ -18,6 +20,37 @@ from ..conftest import SpanSink
 from .conftest import USER, chat_helper
 
 TEXT = "Hello from the fake OpenAI server."
+
+
+@pytest.fixture(autouse=True, params=["events", "models"])
+def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs twice: chunks read as the events' JSON (what
+    happens with the SDKs we know), and read from the models the SDK built
+    (a stream whose events cannot be read so)."""
+    if request.param == "models":
+        monkeypatch.setattr(_stream, "install", lambda *args: False)
+    return str(request.param)
+
+
+def test_the_events_are_read_as_json_unless_they_cannot_be(
+    client: openai.OpenAI, sink: SpanSink, reading: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[Any] = []
+    process = openai.OpenAI._process_response_data
+
+    def spy(self: Any, *, data: Any, cast_to: Any, response: Any) -> Any:
+        built.append(data)
+        return process(self, data=data, cast_to=cast_to, response=response)
+
+    monkeypatch.setattr(openai.OpenAI, "_process_response_data", spy)
+    s = stream(client)
+    assert isinstance(s.__wrapped__._client, WireClient) is (reading == "events")
+    assert iter(s) is s.__wrapped__._iterator  # the tap itself: no SDK generator around it
+    chunks = list(s)
+    assert all(c.choices for c in chunks)
+    # As JSON, the usage-only chunk the app must not see is never built.
+    assert len(built) == len(chunks) + (reading == "models")
+    assert SpanSink.attrs(sink.only())["gen_ai.usage.output_tokens"] > 0
 
 
 def dumps(chunks: list[Any]) -> list[Any]:
