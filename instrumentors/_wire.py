@@ -47,34 +47,42 @@ class WireClient:
     """An SDK client as one stream sees it: ``_process_response_data`` shows
     each event's JSON to ``on_data`` first; all else is the client's."""
 
-    __slots__ = ("_client", "_on_data", "_process", "_unset")
+    __slots__ = ("_client", "_process_response_data")
 
     def __init__(
         self, client: Any, on_data: Callable[[dict[str, Any]], bool], unset: str | None
     ) -> None:
         self._client = client
-        self._process = client._process_response_data
-        self._on_data = on_data
-        self._unset = unset
+        # A closure, not a method: this class has __getattr__, so reading its
+        # attributes per event would cost type lookups (see _fields).
+        self._process_response_data = _reading(client._process_response_data, on_data, unset)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
 
-    def _process_response_data(self, data: Any, cast_to: Any, response: Any) -> Any:
+
+def _reading(
+    process: Callable[..., Any], on_data: Callable[[dict[str, Any]], bool], unset: str | None
+) -> Callable[[Any, Any, Any], Any]:
+    """``process`` (the client's ``_process_response_data``), after ``on_data``."""
+
+    def process_response_data(data: Any, cast_to: Any, response: Any) -> Any:
         try:
-            show = self._on_data(data)
+            show = on_data(data)
         except Exception as exc:  # noqa: BLE001 - ours: the SDK gets the event regardless
             warn_once("stream-event", "could not record a stream event: %r", exc)
             show = True
         if not show:
             return HIDDEN
-        model = self._process(data=data, cast_to=cast_to, response=response)
-        if self._unset is not None:
+        model = process(data=data, cast_to=cast_to, response=response)
+        if unset is not None:
             try:  # noqa: SIM105 - once per chunk: no context manager
-                fields_set_of(model).discard(self._unset)
+                fields_set_of(model).discard(unset)
             except Exception:  # noqa: BLE001 - not a model: nothing to unmark
                 pass
         return model
+
+    return process_response_data
 
 
 def _fits_client(cls: type) -> bool:
