@@ -103,8 +103,8 @@ class _Tracking(Ending):
 
     Shared by the proxy and the tap generator (:func:`_tap`) and tracked by
     the SDK stream's lifetime, not the proxy's: ``for chunk in stream``
-    iterates the SDK stream's own generator, which does not keep the proxy
-    alive.
+    iterates the tap (or the SDK's generator around it), which does not keep
+    the proxy alive.
     """
 
     __slots__ = ("state",)

@@ -53,13 +53,13 @@ def input_messages(messages: Any) -> tuple[list[Message], list[dict[str, Any]]]:
             for call in get(message, "tool_calls") or ():
                 function = get(call, "function")
                 parts.append(
-                    tool_call_part(
-                        get(call, "id"), get(function, "name"), get(function, "arguments")
-                    )
+                    tool_call_part(get(call, "id"), get(function, "name"),
+                                   get(function, "arguments"))
                 )
             legacy = get(message, "function_call")
             if legacy:
-                parts.append(tool_call_part(None, get(legacy, "name"), get(legacy, "arguments")))
+                parts.append(tool_call_part(None, get(legacy, "name"),
+                                            get(legacy, "arguments")))
         if role in _SYSTEM_ROLES:
             system.extend(parts)
         out.append({"role": role, "parts": parts})
@@ -73,7 +73,9 @@ def _as_text(content: Any) -> Any:
     return content
 
 
-def output_message(role: Any, content: Any, refusal: Any, tool_calls: Any, finish: Any) -> Message:
+def output_message(
+    role: Any, content: Any, refusal: Any, tool_calls: Any, finish: Any
+) -> Message:
     parts: list[dict[str, Any]] = []
     if content:
         parts.append(text_part(content))
@@ -138,11 +140,8 @@ class ChatEndpoint(Endpoint):
 
     def response(self, out: Attributes, result: Any, serializer: Serializer) -> str | None:
         # ``result`` is always an SDK model here: plain attribute reads.
-        add_response_meta(
-            out,
-            response_id=getattr(result, "id", None),
-            response_model=getattr(result, "model", None),
-        )
+        add_response_meta(out, response_id=getattr(result, "id", None),
+                          response_model=getattr(result, "model", None))
         usage_attributes(out, getattr(result, "usage", None))
         reasons: list[str] = []
         outputs: list[Message] = []
@@ -235,6 +234,7 @@ class ChatStreamState(StreamState):
     """Accumulates ``ChatCompletionChunk``s; hides the usage chunk we asked for."""
 
     __slots__ = ("choices", "endpoint", "hide", "id", "model", "serializer", "usage")
+    reads_events = True
 
     def __init__(self, endpoint: Endpoint, serializer: Serializer, hide_usage: bool) -> None:
         super().__init__()
@@ -245,8 +245,6 @@ class ChatStreamState(StreamState):
         self.model: Any = None
         self.usage: Any = None
         self.choices: dict[int, _Choice] = {}
-
-    reads_events = True
 
     def on_data(self, data: dict[str, Any]) -> bool:
         # Once per chunk on the app's thread, with the chunk's JSON, before
@@ -300,8 +298,9 @@ class ChatStreamState(StreamState):
         data = {key: fields.get(key) for key in ("id", "model", "usage")}
         data["choices"] = [_plain_choice(choice) for choice in fields["choices"] or ()]
         show = self.on_data(data)
-        if show and self.hide:
-            fields_set_of(chunk).discard("usage")  # as _wire does to the chunks it builds
+        unset = self.unset_field()
+        if show and unset is not None:
+            fields_set_of(chunk).discard(unset)  # as _wire does to the chunks it builds
         return show
 
     def attributes(self, call: CallSpan) -> Attributes:
