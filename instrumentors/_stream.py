@@ -32,7 +32,7 @@ from honeyhive_agent._log import logger, warn_once
 from honeyhive_agent.serializer import Attributes
 
 from ._span import INCOMPLETE, STREAM_END, TIME_TO_FIRST_TOKEN, CallSpan
-from ._wire import install, shown
+from ._wire import HIDDEN, Reader, install, reading
 
 __all__ = [
     "AsyncStreamProxy",
@@ -50,8 +50,10 @@ class StreamState:
     :meth:`on_chunk` runs once per chunk on the app's thread: keep it to a
     few attribute reads and appends. It returns False to hide the chunk from
     the caller. A state with ``reads_events`` gets each event's JSON instead,
-    in :meth:`on_data`, before the SDK builds the chunk (see :mod:`._wire`);
-    :meth:`on_chunk` then serves only streams that cannot be read that way.
+    in :meth:`on_data`, before the SDK builds the chunk (see :mod:`._wire`),
+    through :meth:`reader` (which a state may specialise for its hottest
+    chunks); :meth:`on_chunk` then serves only streams that cannot be read
+    that way.
     :meth:`attributes` runs once, at the end.
     Set ``first_ns`` (``time.perf_counter_ns()``) at the first chunk that
     carries output: it becomes ``honeyhive_metrics.time_to_first_token_ms``.
@@ -73,6 +75,10 @@ class StreamState:
     def unset_field(self) -> str | None:
         """A field only our request made the server send, to unmark in each chunk built."""
         return None
+
+    def reader(self, process: Callable[..., Any]) -> Reader:
+        """What the SDK calls instead of ``process`` (its ``_process_response_data``)."""
+        return reading(process, self.on_data, self.unset_field())
 
     def attributes(self, call: CallSpan) -> Attributes:
         return {}
@@ -137,10 +143,11 @@ class _Tracking(Ending):
 
 
 def _tap(
-    chunks: Iterator[Any], tracking: _Tracking, owner: Any, on_chunk: Callable[[Any], bool]
+    chunks: Iterator[Any], tracking: _Tracking, owner: Any, on_chunk: Callable[[Any], bool] | None
 ) -> Iterator[Any]:
-    """Yield ``chunks`` as they come, each that ``on_chunk`` (the state's, or
-    :data:`._wire.shown`) passes.
+    """Yield ``chunks`` as they come, each that ``on_chunk`` (the state's)
+    passes; with ``on_chunk=None`` (the events were read, see :mod:`._wire`),
+    each but :data:`._wire.HIDDEN`.
 
     ``owner``, the SDK stream, is held until the span has ended: the app may
     iterate the tap alone, and the stream's collection ends a span too.
@@ -151,13 +158,15 @@ def _tap(
     """
     try:
         for chunk in chunks:
-            try:
-                visible = on_chunk(chunk)
-            except Exception as exc:  # noqa: BLE001 - our failure, not the app's
-                warn_once("stream-chunk", "could not record a stream chunk: %r", exc)
-                visible = True
-            if visible:
-                yield chunk
+            if on_chunk is not None:
+                try:
+                    if not on_chunk(chunk):
+                        continue
+                except Exception as exc:  # noqa: BLE001 - our failure, not the app's
+                    warn_once("stream-chunk", "could not record a stream chunk: %r", exc)
+            elif chunk is HIDDEN:
+                continue
+            yield chunk
     except GeneratorExit:
         raise  # closed or collected: close() or the stream's collection ends the span
     except BaseException as exc:
@@ -167,18 +176,23 @@ def _tap(
 
 
 async def _atap(
-    chunks: AsyncIterator[Any], tracking: _Tracking, owner: Any, on_chunk: Callable[[Any], bool]
+    chunks: AsyncIterator[Any],
+    tracking: _Tracking,
+    owner: Any,
+    on_chunk: Callable[[Any], bool] | None,
 ) -> AsyncIterator[Any]:
     """The async twin of :func:`_tap`."""
     try:
         async for chunk in chunks:
-            try:
-                visible = on_chunk(chunk)
-            except Exception as exc:  # noqa: BLE001
-                warn_once("stream-chunk", "could not record a stream chunk: %r", exc)
-                visible = True
-            if visible:
-                yield chunk
+            if on_chunk is not None:
+                try:
+                    if not on_chunk(chunk):
+                        continue
+                except Exception as exc:  # noqa: BLE001
+                    warn_once("stream-chunk", "could not record a stream chunk: %r", exc)
+            elif chunk is HIDDEN:
+                continue
+            yield chunk
     except GeneratorExit:
         raise
     except BaseException as exc:
@@ -263,11 +277,11 @@ def finish_stream(stream: Any, how: str = "closed") -> None:
             logger.debug("finish_stream failed: %r", err)
 
 
-def _per_chunk(stream: Any, events: Any, state: StreamState) -> Callable[[Any], bool]:
-    """What the tap calls per chunk: :data:`._wire.shown` when the state reads
-    the events' JSON (:func:`._wire.install`), else the state's ``on_chunk``."""
-    if state.reads_events and install(stream, events, state.on_data, state.unset_field()):
-        return shown
+def _per_chunk(stream: Any, events: Any, state: StreamState) -> Callable[[Any], bool] | None:
+    """What the tap calls per chunk: nothing when the state reads the events'
+    JSON (:func:`._wire.install`), else the state's ``on_chunk``."""
+    if state.reads_events and install(stream, events, state.reader):
+        return None
     return state.on_chunk
 
 

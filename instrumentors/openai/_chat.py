@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from time import perf_counter_ns
 from typing import Any
 
@@ -21,6 +21,7 @@ from .._span import (
     tool_response_part,
 )
 from .._stream import StreamState
+from .._wire import Reader, reading
 from ._common import Endpoint, content_parts, get, output_type, tool_definitions
 
 _SYSTEM_ROLES = ("system", "developer")
@@ -291,6 +292,49 @@ class ChatStreamState(StreamState):
         # With include_usage every chunk carries "usage": null; without it the
         # field is absent: unmark it where we added it.
         return "usage" if self.hide else None
+
+    def reader(self, process: Callable[..., Any]) -> Reader:
+        """Reads the chunk most events are in one frame; the rest go to ``on_data``.
+
+        That chunk: one choice, seen before, whose delta is only
+        ``{"content": ...}``, with no finish reason and no usage. It is read
+        with subscripts, cheaper than ``.get()``; a missing key or any other
+        shape is simply not that chunk. Other events take
+        :func:`._wire.reading`'s path.
+        """
+        general = reading(process, self.on_data, self.unset_field())
+        accumulated = self.choices
+        unset = self.unset_field()
+
+        def process_response_data(data: Any, cast_to: Any, response: Any) -> Any:
+            try:
+                (choice,) = data["choices"]
+                delta = choice["delta"]
+                hot = (
+                    len(delta) == 1
+                    and choice["finish_reason"] is None
+                    and data.get("usage") is None
+                )
+                if hot:
+                    # KeyError for a choice not seen yet: on_data creates it
+                    # (and, at the first, takes the time to first token).
+                    text = accumulated[choice["index"]].text
+                    content = delta["content"]
+            except Exception:  # noqa: BLE001 - another shape: not the hot chunk
+                hot = False
+            if not hot:
+                return general(data, cast_to, response)
+            if content is not None:
+                text.append(content)
+            model = process(data=data, cast_to=cast_to, response=response)
+            if unset is not None:
+                try:  # noqa: SIM105 - once per chunk: no context manager
+                    fields_set_of(model).discard(unset)
+                except Exception:  # noqa: BLE001 - not a model: nothing to unmark
+                    pass
+            return model
+
+        return process_response_data
 
     def on_chunk(self, chunk: Any) -> bool:
         """A stream whose events could not be read as JSON: read its models."""

@@ -13,7 +13,7 @@ import pydantic
 
 from instrumentors import _stream
 from instrumentors._fields import fields_of, fields_set_of
-from instrumentors._wire import HIDDEN, WireClient, install, shown
+from instrumentors._wire import HIDDEN, WireClient, install, reading
 
 
 class _Model(pydantic.BaseModel):
@@ -54,17 +54,21 @@ def _reader(hide: set[str]) -> tuple[list[dict[str, Any]], Any]:
     return seen, on_data
 
 
+def _reading(on_data: Any, unset: str | None = None) -> Any:
+    return lambda process: reading(process, on_data, unset)
+
+
 def test_events_reach_the_state_as_json_and_hidden_ones_are_never_built() -> None:
     client = _Client()
     stream = _Stream(client)
     seen, on_data = _reader({"usage"})
-    assert install(stream, stream._iterator, on_data, "usage")
+    assert install(stream, stream._iterator, _reading(on_data, "usage"))
     assert isinstance(stream._client, WireClient)
     assert stream._client.timeout == 7  # the rest is the client's
     out = list(stream._iterator)
     assert seen == [{"text": "a", "usage": None}, {"usage": 3}]
-    assert out[1] is HIDDEN and not shown(out[1])
-    assert shown(out[0]) and client.built == [{"text": "a", "usage": None}]
+    assert out[1] is HIDDEN
+    assert out[0] is not HIDDEN and client.built == [{"text": "a", "usage": None}]
     # The field only our request made the server send is unmarked, as if absent.
     assert out[0].model_dump(exclude_unset=True) == {"text": "a"}
 
@@ -74,7 +78,7 @@ def test_a_failing_state_is_ours_the_event_still_reaches_the_sdk() -> None:
         raise RuntimeError("agent bug")
 
     stream = _Stream(_Client())
-    assert install(stream, stream._iterator, on_data, None)
+    assert install(stream, stream._iterator, _reading(on_data))
     out = list(stream._iterator)
     assert [m.model_dump(exclude_unset=True) for m in out] == [
         {"text": "a", "usage": None},
@@ -85,7 +89,7 @@ def test_a_failing_state_is_ours_the_event_still_reaches_the_sdk() -> None:
 def test_no_install_on_a_started_stream_or_an_unknown_client() -> None:
     started = _Stream(_Client())
     next(started._iterator)
-    assert not install(started, started._iterator, _reader(set())[1], None)
+    assert not install(started, started._iterator, _reading(_reader(set())[1]))
 
     class _Other(_Client):
         def _process_response_data(self, **kwargs: Any) -> Any:  # type: ignore[override]
@@ -93,7 +97,7 @@ def test_no_install_on_a_started_stream_or_an_unknown_client() -> None:
 
     for client in (_Other(), object()):
         stream = _Stream(client)
-        assert not install(stream, stream._iterator, _reader(set())[1], None)
+        assert not install(stream, stream._iterator, _reading(_reader(set())[1]))
         assert stream._client is client
 
 
@@ -103,9 +107,9 @@ async def test_async_generators_are_checked_before_they_start() -> None:
 
     gen = events()
     stream = _Stream(_Client())
-    assert install(stream, gen, _reader(set())[1], None)
+    assert install(stream, gen, _reading(_reader(set())[1]))
     await gen.__anext__()
-    assert not install(_Stream(_Client()), gen, _reader(set())[1], None)
+    assert not install(_Stream(_Client()), gen, _reading(_reader(set())[1]))
 
 
 def test_the_sdks_iter_is_bypassed_only_where_it_just_reyields() -> None:

@@ -12,8 +12,10 @@ import pytest
 from opentelemetry.trace import StatusCode
 
 from instrumentors import _stream
+from instrumentors._stream import StreamState
 from instrumentors._wire import WireClient
 from instrumentors.openai import OpenAIInstrumentor
+from instrumentors.openai._chat import ChatStreamState
 from tests.fakes.openai_server import FakeOpenAI, ToolCall
 
 from ..conftest import SpanSink
@@ -22,13 +24,17 @@ from .conftest import USER, chat_helper
 TEXT = "Hello from the fake OpenAI server."
 
 
-@pytest.fixture(autouse=True, params=["events", "models"])
+@pytest.fixture(autouse=True, params=["events", "general", "models"])
 def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test here runs twice: chunks read as the events' JSON (what
-    happens with the SDKs we know), and read from the models the SDK built
-    (a stream whose events cannot be read so)."""
+    """Every test here runs three times: chunks read as the events' JSON
+    (what happens with the SDKs we know), with the chat state's own reader
+    for its common chunk; the same with every event through the general
+    ``on_data``; and read from the models the SDK built (a stream whose
+    events cannot be read so)."""
     if request.param == "models":
         monkeypatch.setattr(_stream, "install", lambda *args: False)
+    elif request.param == "general":
+        monkeypatch.setattr(ChatStreamState, "reader", StreamState.reader)
     return str(request.param)
 
 
@@ -43,14 +49,32 @@ def test_the_events_are_read_as_json_unless_they_cannot_be(
         return process(self, data=data, cast_to=cast_to, response=response)
 
     monkeypatch.setattr(openai.OpenAI, "_process_response_data", spy)
+    general: list[Any] = []
+    on_data = ChatStreamState.on_data
+
+    def counting(self: Any, data: Any) -> bool:
+        general.append(data)
+        return on_data(self, data)
+
+    monkeypatch.setattr(ChatStreamState, "on_data", counting)
     s = stream(client)
-    assert isinstance(s.__wrapped__._client, WireClient) is (reading == "events")
+    assert isinstance(s.__wrapped__._client, WireClient) is (reading != "models")
     assert iter(s) is s.__wrapped__._iterator  # the tap itself: no SDK generator around it
     chunks = list(s)
-    assert all(c.choices for c in chunks)
+    assert len(chunks) > 5 and all(c.choices for c in chunks)
     # As JSON, the usage-only chunk the app must not see is never built.
     assert len(built) == len(chunks) + (reading == "models")
-    assert SpanSink.attrs(sink.only())["gen_ai.usage.output_tokens"] > 0
+    if reading == "events":
+        # The chat reader reads the content chunks itself; on_data gets the
+        # first, the finishing and the usage-only chunk.
+        assert len(general) == 3
+        assert general[0]["choices"][0]["delta"].get("role") == "assistant"
+        assert general[-1]["choices"] == [] and general[-1]["usage"]
+    else:
+        assert len(general) == len(chunks) + 1  # every event, the usage-only one too
+    attrs = SpanSink.attrs(sink.only())
+    assert attrs["gen_ai.usage.output_tokens"] > 0
+    assert attrs["honeyhive_outputs.content"] == TEXT
 
 
 def dumps(chunks: list[Any]) -> list[Any]:
