@@ -9,12 +9,12 @@ reader (:meth:`StreamState.reader`): by default :func:`reading`, which first
 hands the event's plain ``dict`` to the state (:meth:`StreamState.on_data`).
 
 Why: reading plain dicts costs a few subscripts, where reading the models
-costs calls through their ``__getattr__`` hook (see :mod:`._fields`); the
-state may have a field that only our request asked for (``"usage":
-null``) unmarked in the model, so it is exactly the one the app would have
-got; and an event
-the app must not see (the usage-only chunk) is never built: it becomes
-:data:`HIDDEN`, which the stream's tap drops.
+costs calls through their ``__getattr__`` hook (see :mod:`._fields`); a
+field that only our request asked for (``"usage": null``) can be taken out
+of the event before the SDK parses it, so the chunk is exactly the one the
+app would have got; and an event the app must not see (the usage-only
+chunk) is never built: it becomes :data:`HIDDEN`, which the stream's tap
+drops.
 
 Everything else about the client is delegated, and an exception from the
 state is ours: it is warned about once and the event goes to the SDK as is.
@@ -32,7 +32,7 @@ from honeyhive_agent._log import warn_once
 
 from ._fields import fields_set_of
 
-__all__ = ["HIDDEN", "Reader", "WireClient", "install", "reading"]
+__all__ = ["HIDDEN", "PAD", "Reader", "WireClient", "drop_null", "install", "reading", "unmark"]
 
 HIDDEN: Any = object()
 """Stands for an event the app must not see; the stream's tap drops it."""
@@ -67,13 +67,14 @@ def reading(
     """``process`` (the client's ``_process_response_data``), after ``on_data``.
 
     ``unset``: a field that only our request made the server send (``usage``
-    when we added include_usage); it is unmarked in every model built, so
+    when we added include_usage). Where it is null it is taken out of the
+    event (:func:`drop_null`), else unmarked in the model built, so
     ``model_dump(exclude_unset=True)``, ``to_dict()`` and ``to_json()`` show
-    the app exactly the chunk it would have got. (Deleting it from the JSON
-    instead would cost more: the SDK's ``**data`` copy then loses its fast path.)
+    the app exactly the chunk it would have got.
     """
 
     def process_response_data(data: Any, cast_to: Any, response: Any) -> Any:
+        dropped = unset is not None and drop_null(data, unset)
         try:
             show = on_data(data)
         except Exception as exc:  # noqa: BLE001 - ours: the SDK gets the event regardless
@@ -82,14 +83,47 @@ def reading(
         if not show:
             return HIDDEN
         model = process(data=data, cast_to=cast_to, response=response)
-        if unset is not None:
-            try:  # noqa: SIM105 - once per chunk: no context manager
-                fields_set_of(model).discard(unset)
-            except Exception:  # noqa: BLE001 - not a model: nothing to unmark
-                pass
+        if unset is not None and not dropped:
+            unmark(model, unset)
         return model
 
     return process_response_data
+
+
+PAD = "obfuscation"
+"""OpenAI's chunks may end with this key (random padding), after ``usage``."""
+
+
+def drop_null(data: Any, field: str) -> bool:
+    """Take ``field`` out of ``data`` if it is null and the last key (or the
+    last but :data:`PAD`); whether it was.
+
+    The SDK then builds the chunk as if the server had not sent it, which
+    costs it less than a null field does. ``popitem()`` keeps the dict
+    compact, so the SDK's copies of it stay fast (``del`` would leave a
+    hole); a field elsewhere stays, to be unmarked in the model instead.
+    """
+    if type(data) is not dict or not data:
+        return False
+    key, value = data.popitem()
+    if key == field and value is None:
+        return True
+    if key == PAD and data:
+        before, null = data.popitem()
+        if before == field and null is None:
+            data[key] = value
+            return True
+        data[before] = null
+    data[key] = value
+    return False
+
+
+def unmark(model: Any, field: str) -> None:
+    """Mark ``field`` as not sent in ``model`` (if it is a pydantic model)."""
+    try:  # noqa: SIM105 - once per chunk: no context manager
+        fields_set_of(model).discard(field)
+    except Exception:  # noqa: BLE001 - not a model: nothing to unmark
+        pass
 
 
 def _fits_client(cls: type) -> bool:

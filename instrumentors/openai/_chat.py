@@ -9,7 +9,7 @@ from typing import Any
 from honeyhive_agent import semconv as sc
 from honeyhive_agent.serializer import Attributes, Serializer
 
-from .._fields import fields_of, fields_set_of
+from .._fields import fields_of
 from .._span import (
     CallSpan,
     Message,
@@ -21,7 +21,7 @@ from .._span import (
     tool_response_part,
 )
 from .._stream import StreamState
-from .._wire import Reader, reading
+from .._wire import Reader, drop_null, reading, unmark
 from ._common import Endpoint, content_parts, get, output_type, tool_definitions
 
 _SYSTEM_ROLES = ("system", "developer")
@@ -302,18 +302,19 @@ class ChatStreamState(StreamState):
         shape is simply not that chunk. Other events take
         :func:`._wire.reading`'s path.
         """
-        general = reading(process, self.on_data, self.unset_field())
-        accumulated = self.choices
         unset = self.unset_field()
+        general = reading(process, self.on_data, unset)
+        accumulated = self.choices
 
         def process_response_data(data: Any, cast_to: Any, response: Any) -> Any:
+            dropped = unset is not None and drop_null(data, unset)
             try:
                 (choice,) = data["choices"]
                 delta = choice["delta"]
                 hot = (
                     len(delta) == 1
                     and choice["finish_reason"] is None
-                    and data.get("usage") is None
+                    and (dropped or data.get("usage") is None)
                 )
                 if hot:
                     # KeyError for a choice not seen yet: on_data creates it
@@ -327,11 +328,8 @@ class ChatStreamState(StreamState):
             if content is not None:
                 text.append(content)
             model = process(data=data, cast_to=cast_to, response=response)
-            if unset is not None:
-                try:  # noqa: SIM105 - once per chunk: no context manager
-                    fields_set_of(model).discard(unset)
-                except Exception:  # noqa: BLE001 - not a model: nothing to unmark
-                    pass
+            if unset is not None and not dropped:
+                unmark(model, unset)
             return model
 
         return process_response_data
@@ -344,7 +342,7 @@ class ChatStreamState(StreamState):
         show = self.on_data(data)
         unset = self.unset_field()
         if show and unset is not None:
-            fields_set_of(chunk).discard(unset)  # as _wire does to the chunks it builds
+            unmark(chunk, unset)  # as _wire does to the chunks it builds
         return show
 
     def attributes(self, call: CallSpan) -> Attributes:

@@ -4,7 +4,9 @@ Speaks the real wire formats closely enough for the real ``openai`` SDK:
 
 * ``POST /v1/chat/completions`` - JSON, or SSE chunks ending in ``data: [DONE]``;
   ``stream_options.include_usage`` behaves like the real API (every chunk
-  carries ``"usage": null`` and a last chunk has ``choices: []`` and the usage);
+  carries ``"usage": null`` and a last chunk has ``choices: []`` and the usage;
+  each chunk ends with an ``"obfuscation"`` pad unless ``include_obfuscation``
+  is false);
   tool calls (streamed as deltas), ``n > 1``.
 * ``POST /v1/completions`` (legacy text completions, JSON and SSE),
   ``POST /v1/embeddings`` (``encoding_format`` float or base64),
@@ -350,6 +352,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         options = body.get("stream_options") or {}
         include_usage = bool(options.get("include_usage"))
+        # The API pads each chunk with a random string, last, unless asked not to.
+        pads = iter(range(1, 1 << 30)) if options.get("include_obfuscation", True) else None
 
         def chunk(choices: list[dict[str, Any]]) -> dict[str, Any]:
             out = {
@@ -363,6 +367,8 @@ class _Handler(BaseHTTPRequestHandler):
             }
             if include_usage:
                 out["usage"] = None
+            if pads is not None:
+                out["obfuscation"] = "x" * (next(pads) % 7)
             return out
 
         def choice(i: int, delta: dict[str, Any], reason: str | None = None) -> dict[str, Any]:

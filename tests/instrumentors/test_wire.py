@@ -10,10 +10,11 @@ from typing import Any
 import anthropic
 import openai
 import pydantic
+import pytest
 
 from instrumentors import _stream
 from instrumentors._fields import fields_of, fields_set_of
-from instrumentors._wire import HIDDEN, WireClient, install, reading
+from instrumentors._wire import HIDDEN, PAD, WireClient, drop_null, install, reading
 
 
 class _Model(pydantic.BaseModel):
@@ -66,11 +67,41 @@ def test_events_reach_the_state_as_json_and_hidden_ones_are_never_built() -> Non
     assert isinstance(stream._client, WireClient)
     assert stream._client.timeout == 7  # the rest is the client's
     out = list(stream._iterator)
-    assert seen == [{"text": "a", "usage": None}, {"usage": 3}]
+    # The null field only our request made the server send is taken out first.
+    assert seen == [{"text": "a"}, {"usage": 3}]
     assert out[1] is HIDDEN
-    assert out[0] is not HIDDEN and client.built == [{"text": "a", "usage": None}]
-    # The field only our request made the server send is unmarked, as if absent.
+    assert out[0] is not HIDDEN and client.built == [{"text": "a"}]
     assert out[0].model_dump(exclude_unset=True) == {"text": "a"}
+
+
+def test_a_null_field_elsewhere_is_unmarked_in_the_model_instead() -> None:
+    client = _Client()
+    seen, on_data = _reader(set())
+    read = reading(client._process_response_data, on_data, "usage")
+    model = read({"usage": None, "text": "a"}, _Model, None)  # not last: popitem() cannot
+    assert seen == client.built == [{"usage": None, "text": "a"}]
+    assert model.model_dump(exclude_unset=True) == {"text": "a"}
+
+
+@pytest.mark.parametrize(
+    ("event", "after", "dropped"),
+    [
+        ({"a": 1, "usage": None}, {"a": 1}, True),
+        ({"a": 1, "usage": None, PAD: "xy"}, {"a": 1, PAD: "xy"}, True),
+        ({"usage": None, "a": 1}, {"usage": None, "a": 1}, False),
+        ({"a": 1, "usage": {"n": 2}}, {"a": 1, "usage": {"n": 2}}, False),
+        ({"a": 1, "usage": {"n": 2}, PAD: "xy"}, {"a": 1, "usage": {"n": 2}, PAD: "xy"}, False),
+        ({"a": 1, PAD: "xy"}, {"a": 1, PAD: "xy"}, False),
+        ({PAD: "xy"}, {PAD: "xy"}, False),
+        ({}, {}, False),
+    ],
+)
+def test_drop_null_takes_only_a_trailing_null_field(
+    event: dict[str, Any], after: dict[str, Any], dropped: bool
+) -> None:
+    assert drop_null(event, "usage") is dropped
+    assert event == after and list(event) == list(after)  # order kept too
+    assert not drop_null(["usage", None], "usage")
 
 
 def test_a_failing_state_is_ours_the_event_still_reaches_the_sdk() -> None:
