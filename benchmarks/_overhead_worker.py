@@ -91,11 +91,13 @@ def openai_stream(chunks: int, usage: bool) -> bytes:
         if usage:
             # As the API does: with include_usage every chunk carries "usage": null.
             chunk["usage"] = None
+        # and it ends each chunk with a random pad (stream_options.include_obfuscation)
+        chunk["obfuscation"] = "abcdef"[: i % 6 + 1]
         events.append((None, chunk))
     if usage:
         usage_body = {"prompt_tokens": 31, "completion_tokens": chunks,
                       "total_tokens": 31 + chunks}
-        events.append((None, {**base, "choices": [], "usage": usage_body}))
+        events.append((None, {**base, "choices": [], "usage": usage_body, "obfuscation": "ab"}))
     events.append((None, "[DONE]"))
     return _sse(events)
 
