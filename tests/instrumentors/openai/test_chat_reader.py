@@ -48,6 +48,15 @@ STREAMS = {
         chunk(choice(finish="stop"), usage=None),
         chunk(usage=USAGE),
     ],
+    "openai, padded": [  # the API's default: each chunk ends with an "obfuscation" pad
+        chunk(choice(role="assistant", content="", refusal=None), usage=None, obfuscation="ab"),
+        chunk(choice(content="Hel"), usage=None, obfuscation="abcd"),
+        chunk(choice(content="lo"), usage=None, obfuscation=""),
+        chunk(choice(content="!"), obfuscation="a"),  # no usage before the pad
+        chunk(choice(content="?"), usage={"n": 1}, obfuscation="a"),  # not null: kept
+        chunk(choice(finish="stop"), usage=None, obfuscation="abc"),
+        chunk(usage=USAGE, obfuscation="abcdef"),
+    ],
     "no usage field": [
         chunk(choice(role="assistant", content="")),
         chunk(choice(content="Hi")),
