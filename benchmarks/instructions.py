@@ -1,36 +1,35 @@
-"""Per-chunk cost in instructions and L1 cache misses, which repeat exactly.
+"""Per-chunk cost in instructions (and L1 misses), traced vs bare in one process.
 
 ``overhead.py`` times calls; on a shared 2-core machine one long stream's time
 moves by ~1 ms from round to round, as much as 200 chunks of instrumentation
-add, so its per-chunk rows carry an IQR of 1-4 us. This script runs the same
-worker (``_overhead_worker.py``) under ``valgrind --tool=cachegrind`` instead
-and counts: for each mode, one process streams ``WORKLOAD.long`` and another
-``WORKLOAD.short`` (3 warm-up calls, then ``--calls``), so
+add, so its per-chunk rows carry an IQR of 1-4 us. This script counts
+instead. Each mode's process (``_same_process.py``, under ``valgrind
+--tool=callgrind``) streams long and short replies both traced and bare,
+interleaved: bare is the instrumented SDK method's ``__wrapped__``, the
+SDK's own code, so both run in the same process, with the same memory layout
+and hash seed. (Comparing separate processes instead moved a mode's added
+instructions by thousands a chunk from one layout to the next: the SDK's own
+type-cache collisions change with it.) Then, per chunk::
 
-    per chunk = (total(long) - total(short)) / ((3 + calls) * (LONG - SHORT))
+    added = ((traced long - traced short) - (bare long - bare short))
+            / (streams * (LONG - SHORT))
 
-and a mode's added cost is that minus bare's. The counts are the whole
-process's (the exporter thread too) with a fixed hash seed; another seed
-moves bare by ~2,000 instructions a chunk (memory layout), so compare
-numbers within one run, or pass several ``--seeds``.
-
-Instructions alone under-count what code costs right after the SDK's parse:
-L1 misses (mostly type-cache and dict reads of evicted entries) cost ~14
-cycles each, so both are shown, with ``cycles ~ Ir / 3.5 + 14 * (I1 + D1
-misses)`` as a rough model (it matched the timed ratios within their noise).
+With ``--cache`` it also counts L1 misses (I1, D1 read + write), which cost
+~14 cycles each, and shows ``cycles ~ Ir / 3.5 + 14 * misses`` as a rough
+model. A mode whose patch is not on the SDK method itself (OpenInference
+patches the client's ``request``) has no bare twin and is left out.
 
 Usage::
 
-    python benchmarks/instructions.py [--modes bare,honeyhive,openai-v2]
-        [--workload openai.stream] [--calls 10] [--seeds 0]
+    python benchmarks/instructions.py [--sdk openai] [--modes honeyhive,openai-v2]
+        [--rounds 3] [--seeds 1,2] [--cache]
 
-Needs valgrind; ~90 s per process, two at a time.
+Needs valgrind; ~1 min per process (~2 with ``--cache``), two at a time.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
@@ -42,79 +41,107 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _overhead_worker import LONG_CHUNKS, SHORT_CHUNKS
+from _same_process import PER_ROUND, TOGGLES
 from _util import otlp_sink, table
 from peers import PEERS, PROJECT_PYTHON
 
-WORKER = Path(__file__).resolve().parent / "_overhead_worker.py"
-WARM = 3
-EVENTS = {"Ir": "I   refs", "I1": "I1  misses", "D1": "D1  misses"}
+SCRIPT = Path(__file__).resolve().parent / "_same_process.py"
+EVENTS = ("Ir", "I1mr", "D1mr", "D1mw")
 
 
 def python_for(mode: str) -> Path:
-    return PROJECT_PYTHON if mode in ("bare", "honeyhive") else PEERS[mode].python
+    return PROJECT_PYTHON if mode == "honeyhive" else PEERS[mode].python
 
 
-def count(mode: str, workload: str, calls: int, seed: int, sink: str) -> dict[str, int]:
-    """Cachegrind's totals for one worker process streaming ``workload``."""
-    script = f"run {workload} {WARM}\nrun {workload} {calls}\nquit\n"
-    env = {**os.environ, "PYTHONHASHSEED": str(seed)}
+def count(
+    mode: str, sdk: str, rounds: int, seed: int, cache: bool, sink: str
+) -> dict[str, float] | None:
+    """Added events per chunk for ``mode`` (None: no bare twin in its process)."""
+    events = EVENTS if cache else EVENTS[:1]
     with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "callgrind.out"
+        toggles = [f"--toggle-collect={name}" for name in TOGGLES]
         proc = subprocess.run(
-            ["valgrind", "--tool=cachegrind", "--cache-sim=yes",
-             f"--cachegrind-out-file={tmp}/out", str(python_for(mode)), str(WORKER),
-             "--mode", mode, "--sink", sink],
-            input=script, capture_output=True, text=True, env=env, cwd=tmp, check=False,
+            ["valgrind", "--tool=callgrind", f"--cache-sim={'yes' if cache else 'no'}",
+             *toggles, f"--callgrind-out-file={out}", str(python_for(mode)), str(SCRIPT),
+             mode, sink, sdk, str(rounds)],
+            capture_output=True, text=True, env={**_clean_env(), "PYTHONHASHSEED": str(seed)},
+            cwd=tmp, check=False,
         )
-    totals = {}
-    for key, label in EVENTS.items():
-        found = re.search(rf"{label}:\s+([\d,]+)", proc.stderr)
+        if proc.returncode == 3:
+            return None
+        if proc.returncode != 0 or not out.exists():
+            raise RuntimeError(f"{mode} seed {seed}: exit {proc.returncode}\n{proc.stderr[-2000:]}")
+        text = subprocess.run(
+            ["callgrind_annotate", "--inclusive=yes", f"--show={','.join(events)}", str(out)],
+            capture_output=True, text=True, check=True,
+        ).stdout
+    totals: dict[str, list[int]] = {}
+    for name in TOGGLES:
+        found = re.search(rf"^\s*((?:[\d,]+ (?:\([^)]*\)\s+)?)+)\S*:{name} ", text, re.M)
         if found is None:
-            raise RuntimeError(f"{mode} {workload}: no cachegrind summary\n{proc.stderr[-2000:]}")
-        totals[key] = int(found.group(1).replace(",", ""))
-    return totals
+            raise RuntimeError(f"{mode} seed {seed}: {name} not in the profile")
+        totals[name] = [int(n.replace(",", "")) for n in re.findall(r"([\d,]+) ", found.group(1))]
+    n = rounds * PER_ROUND * (LONG_CHUNKS - SHORT_CHUNKS)
+    t_long, t_short, b_long, b_short = (totals[name] for name in TOGGLES)
+    return {
+        event: ((t_long[i] - t_short[i]) - (b_long[i] - b_short[i])) / n
+        for i, event in enumerate(events)
+    } | {"bare": (b_long[0] - b_short[0]) / n}
+
+
+def _clean_env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith(("HH_", "OTEL_", "PYTHON", "HONEYHIVE"))}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--modes", default="bare,honeyhive,openai-v2")
-    parser.add_argument("--workload", default="openai.stream")
-    parser.add_argument("--calls", type=int, default=10)
-    parser.add_argument("--seeds", default="0", help="comma-separated PYTHONHASHSEED values")
+    parser.add_argument("--sdk", choices=("openai", "anthropic"), default="openai")
+    parser.add_argument("--modes", default="honeyhive,openai-v2")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seeds", default="1,2", help="comma-separated PYTHONHASHSEED values")
+    parser.add_argument("--cache", action="store_true", help="also count L1 misses (slower)")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         print("valgrind is not installed", file=sys.stderr)
         return 2
     modes = [m for m in args.modes.split(",") if m]
-    if "bare" not in modes:
-        modes.insert(0, "bare")
     seeds = [int(s) for s in args.seeds.split(",")]
-    chunks = (WARM + args.calls) * (LONG_CHUNKS - SHORT_CHUNKS)
-    jobs = [(m, length, s) for s in seeds for m in modes for length in ("long", "short")]
+    jobs = [(m, s) for m in modes for s in seeds]
     with otlp_sink() as sink, ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {job: pool.submit(count, job[0], f"{args.workload}.{job[1]}", args.calls,
-                                    job[2], sink.url) for job in jobs}
-        totals = {job: f.result() for job, f in futures.items()}
+        futures = {job: pool.submit(count, job[0], args.sdk, args.rounds, job[1], args.cache,
+                                    sink.url) for job in jobs}
+        results = {job: f.result() for job, f in futures.items()}
 
-    def per_chunk(mode: str, key: str) -> float:
-        values = [(totals[(mode, "long", s)][key] - totals[(mode, "short", s)][key]) / chunks
-                  for s in seeds]
-        return sum(values) / len(values)
-
-    rows = [["bare", f"{per_chunk('bare', 'Ir'):,.0f}", "", "", ""]]
-    cycles: dict[str, float] = {}
-    for mode in modes[1:]:
-        added = {k: per_chunk(mode, k) - per_chunk("bare", k) for k in EVENTS}
-        cycles[mode] = added["Ir"] / 3.5 + 14 * (added["I1"] + added["D1"])
-        rows.append([mode, f"+{added['Ir']:,.0f}", f"+{added['I1']:,.0f}",
-                     f"+{added['D1']:,.0f}", f"~{cycles[mode]:,.0f}"])
-    print(f"Per chunk of {args.workload}, seeds {seeds}, {args.calls + WARM} streams each "
-          f"(whole process, cachegrind)\n")
-    print(table(["mode", "instructions", "I1 misses", "D1 misses", "cycles (model)"], rows))
+    headers = ["mode", "bare Ir/chunk", "added Ir/chunk", *(["I1", "D1", "cycles (model)"]
+                                                            if args.cache else [])]
+    rows, cycles = [], {}
+    for mode in modes:
+        runs = [r for s in seeds if (r := results[(mode, s)]) is not None]
+        if not runs:
+            rows.append([mode, "n/a: patches elsewhere", "", *([""] * 3 if args.cache else [])])
+            continue
+        mean = {k: sum(r[k] for r in runs) / len(runs) for k in runs[0]}
+        per_seed = " / ".join(f"{r['Ir']:+,.0f}" for r in runs)
+        row = [mode, f"{mean['bare']:,.0f}", f"{mean['Ir']:+,.0f} ({per_seed})"]
+        cycles[mode] = mean["Ir"]
+        if args.cache:
+            d1 = mean["D1mr"] + mean["D1mw"]
+            cycles[mode] = mean["Ir"] / 3.5 + 14 * (mean["I1mr"] + d1)
+            row += [f"{mean['I1mr']:+,.0f}", f"{d1:+,.0f}", f"~{cycles[mode]:,.0f}"]
+        rows.append(row)
+    print(f"Per chunk of a {args.sdk} stream, same process (traced vs __wrapped__), "
+          f"seeds {seeds}, {args.rounds * PER_ROUND} streams of each kind\n")
+    print(table(headers, rows))
     peers = {m: c for m, c in cycles.items() if m != "honeyhive"}
     if "honeyhive" in cycles and peers:
         best = min(peers, key=lambda m: peers[m])
+        measure = "modelled cycles" if args.cache else "instructions"
         ratio = cycles["honeyhive"] / peers[best]
-        print(f"\nmodelled ratio ours / best peer ({best}): {ratio:.2f}")
+        print(f"\nratio ours / best peer ({best}), {measure}: {ratio:.2f}")
     return 0
 
 
