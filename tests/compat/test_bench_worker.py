@@ -59,3 +59,22 @@ def test_honeyhive_worker_runs_every_workload(tmp_path: Path) -> None:
             pytest.skip(f"instrumentors.{name}.{cls} is not there yet")
     lines = _drive("honeyhive", tmp_path)
     assert len(lines) == 1 + len(WORKLOADS)
+
+
+@pytest.mark.parametrize("sdk", ["openai", "anthropic"])
+def test_same_process_script_has_a_bare_twin_of_our_patch(sdk: str, tmp_path: Path) -> None:
+    """``instructions.py`` counts ``_same_process.py`` under callgrind; here it
+    runs plainly: our patch is on the SDK method itself (exit 3 if not), and
+    the traced streams export."""
+    script = WORKER.with_name("_same_process.py")
+    with otlp_sink() as sink:
+        proc = subprocess.run(
+            [sys.executable, str(script), "honeyhive", sink.url, sdk, "1"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+        exported = sink.requests
+    assert proc.returncode == 0, proc.stderr
+    assert exported > 0
