@@ -109,6 +109,13 @@ def main() -> int:
         print("valgrind is not installed", file=sys.stderr)
         return 2
     modes = [m for m in args.modes.split(",") if m]
+    unknown = [m for m in modes if m != "honeyhive" and m not in PEERS]
+    missing = [m for m in modes if m in PEERS and not PEERS[m].installed()]
+    if unknown or missing:
+        print(f"unknown modes: {unknown}" if unknown else
+              f"no venv for {missing}: run `python benchmarks/peers.py setup {' '.join(missing)}`",
+              file=sys.stderr)
+        return 2
     seeds = [int(s) for s in args.seeds.split(",")]
     jobs = [(m, s) for m in modes for s in seeds]
     with otlp_sink() as sink, ThreadPoolExecutor(max_workers=2) as pool:
