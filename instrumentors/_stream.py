@@ -73,7 +73,9 @@ class StreamState:
         return True
 
     def unset_field(self) -> str | None:
-        """A field only our request made the server send, to unmark in each chunk built."""
+        """A field only our request made the server send: taken out of each
+        event where it is null (:func:`._wire.drop_null`), else unmarked in
+        the chunk built."""
         return None
 
     def reader(self, process: Callable[..., Any]) -> Reader:

@@ -27,18 +27,26 @@ WORKLOADS = (
 )
 
 
-def _drive(mode: str, tmp_path: Path) -> list[str]:
-    script = "".join(f"run {w} 2\n" for w in WORKLOADS) + "quit\n"
+def _run(
+    script: Path, args: list[str], tmp_path: Path, stdin: str = ""
+) -> tuple[subprocess.CompletedProcess[str], int]:
+    """Run a benchmark ``script`` (``{sink}`` in ``args``: a loopback OTLP sink's
+    URL); its process and how many export requests reached the sink."""
     with otlp_sink() as sink:
         proc = subprocess.run(
-            [sys.executable, str(WORKER), "--mode", mode, "--sink", sink.url],
-            input=script,
+            [sys.executable, str(script), *(a.format(sink=sink.url) for a in args)],
+            input=stdin,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=120,
             cwd=tmp_path,
         )
-        exported = sink.requests
+        return proc, sink.requests
+
+
+def _drive(mode: str, tmp_path: Path) -> list[str]:
+    script = "".join(f"run {w} 2\n" for w in WORKLOADS) + "quit\n"
+    proc, exported = _run(WORKER, ["--mode", mode, "--sink", "{sink}"], tmp_path, script)
     assert proc.returncode == 0, proc.stderr
     # The traced modes really export (bare has nothing to send).
     assert (exported > 0) == (mode != "bare"), f"{mode}: {exported} export requests"
@@ -67,14 +75,6 @@ def test_same_process_script_has_a_bare_twin_of_our_patch(sdk: str, tmp_path: Pa
     runs plainly: our patch is on the SDK method itself (exit 3 if not), and
     the traced streams export."""
     script = WORKER.with_name("_same_process.py")
-    with otlp_sink() as sink:
-        proc = subprocess.run(
-            [sys.executable, str(script), "honeyhive", sink.url, sdk, "1"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=tmp_path,
-        )
-        exported = sink.requests
+    proc, exported = _run(script, ["honeyhive", "{sink}", sdk, "1"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert exported > 0
