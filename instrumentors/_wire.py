@@ -30,6 +30,7 @@ from typing import Any
 
 from honeyhive_agent._log import warn_once
 
+from ._construct import lean_process
 from ._fields import fields_set_of
 
 __all__ = ["HIDDEN", "PAD", "Reader", "WireClient", "drop_null", "install", "reading", "unmark"]
@@ -155,7 +156,9 @@ def _unstarted(events: Any) -> bool:
 
 def install(stream: Any, events: Any, reader: Callable[[Callable[..., Any]], Reader]) -> bool:
     """Give ``stream`` (whose event generator is ``events``) a :class:`WireClient`
-    whose events go through ``reader(client._process_response_data)``.
+    whose events go through ``reader(process)``: ``process`` is the client's
+    ``_process_response_data``, with the checks that are the same for every
+    event of the stream made once (:func:`._construct.lean_process`).
 
     Returns False, changing nothing, when the stream is not of that shape
     or has already started; the caller then reads the models instead.
@@ -164,7 +167,8 @@ def install(stream: Any, events: Any, reader: Callable[[Callable[..., Any]], Rea
         client = getattr(stream, "_client", None)
         if client is None or not _fits_client(type(client)) or not _unstarted(events):
             return False
-        stream._client = WireClient(client, reader(client._process_response_data))
+        process = lean_process(client._process_response_data, getattr(stream, "_cast_to", object))
+        stream._client = WireClient(client, reader(process))
     except Exception:  # noqa: BLE001 - a stream we cannot tap this way
         return False
     return True
