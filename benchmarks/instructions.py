@@ -19,9 +19,15 @@ With ``--cache`` it also counts L1 misses (I1, D1 read + write), which cost
 model. A mode whose patch is not on the SDK method itself (OpenInference
 patches the client's ``request``) has no bare twin and is left out.
 
+Mode ``honeyhive-sdk-checks`` is ours with each event built by the SDK's own
+``_process_response_data``, whose per-event checks ours otherwise settles
+once per stream (``instrumentors/_construct.py``): it shows what our
+instrumentation alone adds, apart from the SDK work the agent saves.
+
 Usage::
 
-    python benchmarks/instructions.py [--sdk openai] [--modes honeyhive,openai-v2]
+    python benchmarks/instructions.py [--sdk openai]
+        [--modes honeyhive,honeyhive-sdk-checks,openai-v2]
         [--rounds 3] [--seeds 1,2] [--cache]
 
 Needs valgrind; ~1 min per process (~2 with ``--cache``), two at a time.
@@ -40,7 +46,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _overhead_worker import LONG_CHUNKS, SHORT_CHUNKS
+from _overhead_worker import LONG_CHUNKS, OURS, OURS_WITH_SDK_CHECKS, SHORT_CHUNKS
 from _same_process import PER_ROUND, TOGGLES
 from _util import otlp_sink, table
 from peers import PEERS, PROJECT_PYTHON
@@ -50,7 +56,7 @@ EVENTS = ("Ir", "I1mr", "D1mr", "D1mw")
 
 
 def python_for(mode: str) -> Path:
-    return PROJECT_PYTHON if mode == "honeyhive" else PEERS[mode].python
+    return PROJECT_PYTHON if mode in (OURS, OURS_WITH_SDK_CHECKS) else PEERS[mode].python
 
 
 def count(
@@ -100,7 +106,7 @@ def _clean_env() -> dict[str, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sdk", choices=("openai", "anthropic"), default="openai")
-    parser.add_argument("--modes", default="honeyhive,openai-v2")
+    parser.add_argument("--modes", default=f"{OURS},{OURS_WITH_SDK_CHECKS},openai-v2")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seeds", default="1,2", help="comma-separated PYTHONHASHSEED values")
     parser.add_argument("--cache", action="store_true", help="also count L1 misses (slower)")
@@ -109,7 +115,7 @@ def main() -> int:
         print("valgrind is not installed", file=sys.stderr)
         return 2
     modes = [m for m in args.modes.split(",") if m]
-    unknown = [m for m in modes if m != "honeyhive" and m not in PEERS]
+    unknown = [m for m in modes if m not in (OURS, OURS_WITH_SDK_CHECKS) and m not in PEERS]
     missing = [m for m in modes if m in PEERS and not PEERS[m].installed()]
     if unknown or missing:
         print(f"unknown modes: {unknown}" if unknown else
@@ -143,12 +149,12 @@ def main() -> int:
     print(f"Per chunk of a {args.sdk} stream, same process (traced vs __wrapped__), "
           f"seeds {seeds}, {args.rounds * PER_ROUND} streams of each kind\n")
     print(table(headers, rows))
-    peers = {m: c for m, c in cycles.items() if m != "honeyhive"}
-    if "honeyhive" in cycles and peers:
+    peers = {m: c for m, c in cycles.items() if m in PEERS}
+    measure = "modelled cycles" if args.cache else "instructions"
+    for ours in (m for m in (OURS, OURS_WITH_SDK_CHECKS) if m in cycles and peers):
         best = min(peers, key=lambda m: peers[m])
-        measure = "modelled cycles" if args.cache else "instructions"
-        ratio = cycles["honeyhive"] / peers[best]
-        print(f"\nratio ours / best peer ({best}), {measure}: {ratio:.2f}")
+        print(f"\nratio {ours} / best peer ({best}), {measure}: "
+              f"{cycles[ours] / peers[best]:.2f}")
     return 0
 
 

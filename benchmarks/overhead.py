@@ -43,7 +43,7 @@ from typing import IO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _overhead_worker import LONG_CHUNKS, SHORT_CHUNKS
+from _overhead_worker import LONG_CHUNKS, OURS, OURS_WITH_SDK_CHECKS, SHORT_CHUNKS
 from _util import Sink, iqr, median, otlp_sink, table
 from peers import PEERS, PROJECT_PYTHON
 
@@ -60,7 +60,6 @@ BLOCK = {
     "anthropic.stream.short": 31,
     "anthropic.stream.long": 7,
 }
-OURS = "honeyhive"
 
 
 @dataclass
@@ -127,7 +126,7 @@ def _last_line(path: Path) -> str:
 
 
 def python_for(mode: str) -> Path | None:
-    if mode in ("bare", OURS):
+    if mode in ("bare", OURS, OURS_WITH_SDK_CHECKS):
         return PROJECT_PYTHON
     peer = PEERS.get(mode)
     return peer.python if peer and peer.installed() else None

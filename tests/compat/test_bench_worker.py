@@ -69,12 +69,17 @@ def test_honeyhive_worker_runs_every_workload(tmp_path: Path) -> None:
     assert len(lines) == 1 + len(WORKLOADS)
 
 
-@pytest.mark.parametrize("sdk", ["openai", "anthropic"])
-def test_same_process_script_has_a_bare_twin_of_our_patch(sdk: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("mode", "sdk"),
+    [("honeyhive", "openai"), ("honeyhive", "anthropic"), ("honeyhive-sdk-checks", "openai")],
+)
+def test_same_process_script_has_a_bare_twin_of_our_patch(
+    mode: str, sdk: str, tmp_path: Path
+) -> None:
     """``instructions.py`` counts ``_same_process.py`` under callgrind; here it
     runs plainly: our patch is on the SDK method itself (exit 3 if not), and
     the traced streams export."""
     script = WORKER.with_name("_same_process.py")
-    proc, exported = _run(script, ["honeyhive", "{sink}", sdk, "1"], tmp_path)
+    proc, exported = _run(script, [mode, "{sink}", sdk, "1"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert exported > 0
