@@ -74,9 +74,23 @@ def _direct(process: Callable[..., Any], cast_to: Any) -> Callable[..., Any] | N
     construct, protocol = known
     if getattr(process.__self__, "_strict_response_validation", True) is not False:
         return None
-    if inspect.isclass(cast_to) and issubclass(cast_to, protocol):
+    if inspect.isclass(cast_to) and _builds(cast_to, protocol):
         return None
     return construct
+
+
+_built_by_class: dict[tuple[type, type], bool] = {}
+
+
+def _builds(cast_to: type, protocol: type) -> bool:
+    """``issubclass(cast_to, protocol)``, once per class: the test is what
+    costs the SDK ~21,000 instructions, and a stream's class is one of a few
+    the SDK defines."""
+    key = (cast_to, protocol)
+    builds = _built_by_class.get(key)
+    if builds is None:
+        builds = _built_by_class[key] = issubclass(cast_to, protocol)
+    return builds
 
 
 def lean_process(process: Callable[..., Any], cast_to: Any) -> Callable[..., Any]:
