@@ -36,6 +36,7 @@ Needs valgrind; ~1 min per process (~2 with ``--cache``), two at a time.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -97,8 +98,6 @@ def count(
 
 
 def _clean_env() -> dict[str, str]:
-    import os
-
     return {k: v for k, v in os.environ.items()
             if not k.startswith(("HH_", "OTEL_", "PYTHON", "HONEYHIVE"))}
 

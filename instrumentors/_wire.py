@@ -26,14 +26,16 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from honeyhive_agent._log import warn_once
 
 from ._construct import lean_process
 from ._fields import fields_set_of
 
-__all__ = ["HIDDEN", "PAD", "Reader", "WireClient", "drop_null", "install", "reading", "unmark"]
+__all__ = [
+    "HIDDEN", "PAD", "Reader", "Reading", "WireClient", "drop_null", "install", "reading", "unmark",
+]
 
 HIDDEN: Any = object()
 """Stands for an event the app must not see; the stream's tap drops it."""
@@ -41,6 +43,17 @@ HIDDEN: Any = object()
 Reader = Callable[[Any, Any, Any], Any]
 """``reader(data, cast_to, response)``: the SDK's ``_process_response_data``
 (keyword arguments) as a stream's state sees it."""
+
+
+class Reading(Protocol):
+    """What :func:`reading` returns: a :data:`Reader` that a state's own
+    reader may also call, with ``dropped`` when it has already made the
+    :func:`drop_null` step itself."""
+
+    def __call__(
+        self, data: Any, cast_to: Any, response: Any, dropped: bool | None = None
+    ) -> Any: ...
+
 
 _PARAMETERS = ("self", "data", "cast_to", "response")
 _fits: dict[type, bool] = {}
@@ -64,7 +77,7 @@ class WireClient:
 
 def reading(
     process: Callable[..., Any], on_data: Callable[[dict[str, Any]], bool], unset: str | None
-) -> Reader:
+) -> Reading:
     """``process`` (the client's ``_process_response_data``), after ``on_data``.
 
     ``unset``: a field that only our request made the server send (``usage``
@@ -74,8 +87,11 @@ def reading(
     the app exactly the chunk it would have got.
     """
 
-    def process_response_data(data: Any, cast_to: Any, response: Any) -> Any:
-        dropped = unset is not None and drop_null(data, unset)
+    def process_response_data(
+        data: Any, cast_to: Any, response: Any, dropped: bool | None = None
+    ) -> Any:
+        if dropped is None:
+            dropped = unset is not None and drop_null(data, unset)
         try:
             show = on_data(data)
         except Exception as exc:  # noqa: BLE001 - ours: the SDK gets the event regardless

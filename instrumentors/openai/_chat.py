@@ -300,8 +300,9 @@ class ChatStreamState(StreamState):
         ``{"content": ...}``, with no finish reason and no usage. It is read
         with subscripts, cheaper than ``.get()``; a missing key or any other
         shape is simply not that chunk. Other events take
-        :func:`._wire.reading`'s path, and both treat the ``unset`` field
-        alike (``test_chat_reader.py`` holds them to the same results).
+        :func:`._wire.reading`'s path (told whether the ``unset`` field was
+        already dropped here), and both treat that field alike
+        (``test_chat_reader.py`` holds them to the same results).
         """
         unset = self.unset_field()
         general = reading(process, self.on_data, unset)
@@ -339,7 +340,7 @@ class ChatStreamState(StreamState):
             except Exception:  # noqa: BLE001 - another shape: not the hot chunk
                 hot = False
             if not hot:
-                return general(data, cast_to, response)
+                return general(data, cast_to, response, dropped)
             if content is not None:
                 text.append(content)
             model = process(data=data, cast_to=cast_to, response=response)
